@@ -1,0 +1,98 @@
+"""Pipeline: validation (no model needed: errors are raised before inference) and, with the real Upscaler,
+end-to-end output sizes / NaN policy / points."""
+import numpy as np
+import pytest
+
+from dsr_diff_ros.frame import Frame, Intrinsics
+from dsr_diff_ros.pipeline import FrameError, Pipeline
+from dsr_diff_ros import geometry
+
+RGB_K = Intrinsics(262.5, 262.5, 159.5, 119.5, 320, 240)
+DEPTH_K = RGB_K.scaled(160, 120)
+
+
+class NeverCalled:
+    num_steps, default_steps = 4, 2
+
+    def upscale(self, *a, **k):
+        raise AssertionError("validation should have rejected the frame before inference")
+
+
+def frame(**kw):
+    rng = np.random.default_rng(0)
+    f = Frame(rgb=rng.integers(0, 255, (240, 320, 3), dtype=np.uint8),
+              depth=rng.uniform(1, 3, (120, 160)).astype(np.float32), rgb_info=RGB_K, depth_info=DEPTH_K,
+              stamp_ns=123, frame_id="cam")
+    return f.with_(**kw)
+
+
+@pytest.mark.parametrize("kw,why", [
+    (dict(rgb=np.zeros((0, 320, 3), np.uint8)), "rgb|empty"),
+    (dict(rgb=np.zeros((240, 320), np.uint8)), "rgb must be"),
+    (dict(depth=np.zeros((120, 160, 2), np.float32)), "depth must be"),
+    (dict(depth=np.zeros((0, 0), np.float32), depth_info=None), "empty"),
+    (dict(depth=np.full((120, 160), np.nan, np.float32)), "no valid"),
+    (dict(depth=-np.ones((120, 160), np.float32)), "no valid"),
+    (dict(rgb_info=DEPTH_K), "rgb camera info"),
+    (dict(depth=np.ones((100, 160), np.float32), depth_info=None), "aspect"),
+])
+def test_bad_frames_raise_frame_error(kw, why):
+    with pytest.raises(FrameError, match=why):
+        Pipeline(NeverCalled()).process(frame(**kw))
+
+
+def test_register_needs_infos_and_steps_validation():
+    with pytest.raises(FrameError, match="camera infos"):
+        Pipeline(NeverCalled(), register=True).process(frame(depth_info=None))
+    p = Pipeline(NeverCalled())
+    assert p.steps == 2
+    with pytest.raises(ValueError):
+        p.set_steps(5)
+    with pytest.raises(ValueError):
+        p.set_steps(0)
+    assert p.set_steps(4) == 4
+
+
+@pytest.fixture(scope="module")
+def upscaler():
+    from pathlib import Path
+    import dsr_diff_ros
+    wdir = Path(dsr_diff_ros.__file__).parent / "weights"
+    if not any(wdir.glob("*.safetensors")):
+        pytest.skip("no trained weights in dsr_diff_ros/weights/ yet")
+    try:
+        from dsr_diff_ros import Upscaler
+        return Upscaler.from_pretrained(None, device="cpu")
+    except (ImportError, FileNotFoundError) as e:
+        pytest.skip(f"Upscaler not available: {e}")
+
+
+def real_frame():
+    from dsr_diff_ros.data.folder import RGBDFolder
+    from dsr_diff_ros.data.degradations import degrade
+    import cv2
+    s = RGBDFolder("/work/shared/data/rgbd/kinect_office_seq").load(0)
+    rgb = cv2.resize(s.rgb, (320, 240), interpolation=cv2.INTER_AREA)
+    hr = cv2.resize(s.depth, (320, 240), interpolation=cv2.INTER_NEAREST)
+    lr = degrade(hr, 2, rng=np.random.default_rng(0))
+    return Frame(rgb=rgb, depth=lr, rgb_info=s.intrinsics.scaled(320, 240),
+                 depth_info=s.intrinsics.scaled(lr.shape[1], lr.shape[0]), stamp_ns=5, frame_id="cam")
+
+
+def test_real_upscaler_outputs(upscaler):
+    f = real_frame()
+    d = f.depth.copy()
+    d[0, :10] = -1.0
+    d[1, :10] = np.inf
+    r = Pipeline(upscaler, steps=1, decimation=2).process(f.with_(depth=d))
+    assert r.depth.shape == (240, 320) and r.depth.dtype == np.float32
+    assert np.nanmin(r.depth) > 0 and r.sanitised == 20 and r.steps == 1
+    assert r.points.shape == (120, 160, 3) and r.rgb.shape == (120, 160, 3)
+    assert np.allclose(r.points, geometry.backproject(r.depth, f.rgb_info, 2), equal_nan=True)
+    assert (r.stamp_ns, r.frame_id, r.input_hw, r.output_hw) == (5, "cam", f.depth.shape, (240, 320))
+    r2 = Pipeline(upscaler, steps=1, register=True).process(f)
+    assert r2.depth.shape == (240, 320) and r2.registered
+    # non-integer ratio
+    r3 = Pipeline(upscaler, steps=1, compute_points=False).process(
+        f.with_(depth=np.ascontiguousarray(f.depth[:, :]), rgb=f.rgb[:, :], depth_info=None))
+    assert r3.points is None
