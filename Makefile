@@ -15,10 +15,10 @@ setup:
 	bash scripts/setup.sh
 
 test:
-	$(ROS_ENV) $(PY) -m pytest test $(PYTEST_ARGS)
+	$(ROS_ENV) $(PY) -m pytest $(or $(TESTS),test) $(PYTEST_ARGS)
 
 test-fast:
-	$(ROS_ENV) $(PY) -m pytest test -m "not slow" $(PYTEST_ARGS)
+	$(ROS_ENV) $(PY) -m pytest $(or $(TESTS),test) -m "not slow" $(PYTEST_ARGS)
 
 demo:
 	$(ROS_ENV) $(VENV)/bin/dsr-diff-demo
