@@ -1,0 +1,35 @@
+"""``dsr-diff-node``: run the depth super-resolution node.
+
+    dsr-diff-node --ros-args --params-file config/upscale.yaml -r rgb/image:=/camera/color/image_raw
+"""
+from __future__ import annotations
+
+import sys
+
+
+def main(argv=None) -> int:
+    import rclpy
+    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+
+    from ..ros.node import UpscaleNode
+
+    argv = sys.argv if argv is None else argv
+    rclpy.init(args=argv)
+    node = None
+    try:
+        node = UpscaleNode()
+        ex = SingleThreadedExecutor()
+        ex.add_node(node)
+        ex.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
