@@ -1,0 +1,45 @@
+"""Architecture configuration (serialised to JSON next to the weights)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, asdict, fields
+
+
+@dataclass
+class ModelConfig:
+    """DSR-Diff hyper-parameters.
+
+    unshuffle:   colour is pixel-unshuffled by this factor: the working grid is (H/u, W/u)
+    dim:         channels of the transformer groups; heads: attention heads
+    dfe_blocks / cfe_blocks / fuse_blocks: blocks in the depth group, colour group, and after FFM
+    ffn_factor:  hidden expansion of the gated feed-forward
+    z_dim:       size of the guidance vector z (DiffIR: 256)
+    fusion:      "multiply" (FFM, the paper) or "concat" (ablation)
+    timesteps:   T of the GRN diffusion; beta_start/beta_end: sqrt-linear ("linear" in DiffIR) schedule
+    """
+
+    unshuffle: int = 4
+    dim: int = 32
+    heads: int = 2
+    dfe_blocks: int = 2
+    cfe_blocks: int = 2
+    fuse_blocks: int = 3
+    ffn_factor: float = 2.0
+    z_dim: int = 256
+    ggn_channels: int = 64
+    grn_channels: int = 48
+    denoiser_layers: int = 3
+    fusion: str = "multiply"
+    timesteps: int = 4
+    beta_start: float = 0.1
+    beta_end: float = 0.99
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+        return cls(**d)
