@@ -99,6 +99,28 @@ def _yaml_intrinsics(path: str) -> Intrinsics:
     return read_camera_yaml(path)[0]
 
 
+def select_topics(reader: BagReader, o: ReplayOptions) -> TopicSelection:
+    """Topics of ``reader`` for the options ``o``; raises TopicError/ReplayError listing the bag's topics."""
+    types = {t: i.msgtype for t, i in reader.topics.items()}
+    sel = detect_topics(types, o.rgb, o.depth, o.rgb_info, o.depth_info, o.gt, o.gt_info,
+                        auto_gt=o.auto_gt and o.simulate is None)
+    if o.simulate is not None and sel.gt:
+        raise ReplayError("--simulate makes the depth topic the ground truth; do not also give --gt")
+    if sel.rgb_info is None and not o.camera_yaml:
+        raise ReplayError(f"no camera_info topic found for the RGB topic {sel.rgb}; name it with --rgb-info "
+                          f"or give the intrinsics with --camera-yaml. The bag has:\n{listing(types)}")
+    for role, topic in (("RGB", sel.rgb), ("depth", sel.depth), ("ground-truth", sel.gt)):
+        if topic and reader.topics[topic].count == 0:
+            raise ReplayError(f"the {role} topic {topic} has no messages")
+    return sel
+
+
+def check_bag(bag: str | Path, o: ReplayOptions) -> TopicSelection:
+    """Open ``bag`` and select its topics without running anything (fail fast, before loading the model)."""
+    with BagReader(bag) as r:
+        return select_topics(r, o)
+
+
 class Replay:
     """One replay run; ``pipeline`` is a ``pipeline.Pipeline`` (the same object type the node uses)."""
 
@@ -106,25 +128,14 @@ class Replay:
         self.pipeline = pipeline
         self.o = options or ReplayOptions()
         self.sim = SimulatedSensor(self.o.simulate) if self.o.simulate else None
+        mid = str(getattr(pipeline.upscaler, "model_id", ""))
+        self.label = mid if mid.startswith("baseline:") else MODEL
         for b in self.o.baselines:
             baselines.get_method(b)  # unknown name -> error before the run starts
 
-    # ---------------------------------------------------------------------------------------- topics
     def select(self, reader: BagReader) -> TopicSelection:
-        """Topic selection for this bag; raises TopicError/ReplayError with the bag's topic list."""
-        o = self.o
-        types = {t: i.msgtype for t, i in reader.topics.items()}
-        sel = detect_topics(types, o.rgb, o.depth, o.rgb_info, o.depth_info, o.gt, o.gt_info,
-                            auto_gt=o.auto_gt and self.sim is None)
-        if self.sim is not None and sel.gt:
-            raise ReplayError("--simulate makes the depth topic the ground truth; do not also give --gt")
-        if sel.rgb_info is None and not o.camera_yaml:
-            raise ReplayError(f"no camera_info topic found for the RGB topic {sel.rgb}; name it with --rgb-info "
-                              f"or give the intrinsics with --camera-yaml. The bag has:\n{listing(types)}")
-        for role, topic in (("RGB", sel.rgb), ("depth", sel.depth), ("ground-truth", sel.gt)):
-            if topic and reader.topics[topic].count == 0:
-                raise ReplayError(f"the {role} topic {topic} has no messages")
-        return sel
+        """Topic selection for this bag (see ``select_topics``)."""
+        return select_topics(reader, self.o)
 
     def output_topics(self) -> dict:
         ns = self.o.namespace.rstrip("/")
@@ -176,7 +187,7 @@ class Replay:
         pending: list = []
         sync.registerCallback(lambda *m: pending.append(m))
         self._deferred: list = []
-        self._trackers = {MODEL: MethodTracker(MODEL)} | {b: MethodTracker(b) for b in o.baselines}
+        self._trackers = {self.label: MethodTracker(self.label)} | {b: MethodTracker(b) for b in o.baselines}
         n_pairs_est = min(reader.topics[t].count for t in image_roles)
         self._fig_index = o.figure_frame if o.figure_frame is not None else max(0, (n_pairs_est - 1) // 2)
         self._res = res
@@ -328,7 +339,7 @@ class Replay:
                 tqdm.write(f"dsr-diff-replay: ground truth {gt.shape[1]}x{gt.shape[0]} does not match the output "
                            f"{r.depth.shape[1]}x{r.depth.shape[0]}: ground-truth metrics skipped")
             gt = None
-        outs = {MODEL: (r.depth, r.timings_ms.get("total", 0.0))}
+        outs = {self.label: (r.depth, r.timings_ms.get("total", 0.0))}
         for b in self.o.baselines:
             t0 = time.perf_counter()
             pred = baselines.get_method(b)(lr, rgb, fill_holes=self.pipeline.fill_holes)

@@ -75,3 +75,29 @@ class SimulatedSensor:
             lr = cv2.resize(lr, (w, h), interpolation=cv2.INTER_NEAREST)
         info = info_hr.scaled(w, h) if info_hr is not None else None
         return lr.astype(np.float32), info
+
+
+def add_sensor_args(p) -> None:
+    """argparse options of the simulated low-cost sensor (shared by dsr-diff-replay and dsr-diff-make-bag)."""
+    g = p.add_argument_group("simulated low-cost depth sensor")
+    g.add_argument("--scale", type=float, default=4.0, help="HR/LR factor of the simulated depth (default 4)")
+    g.add_argument("--lr-size", default=None, help="LR depth size WxH, e.g. 160x120 (overrides --scale)")
+    g.add_argument("--sim-mode", choices=("sensor", "bicubic"), default="sensor",
+                   help="sensor: noise + holes + flying pixels; bicubic: the papers' clean protocol")
+    g.add_argument("--noise", choices=("quadratic", "linear"), default=None,
+                   help="noise law: quadratic (structured light) or linear (ToF)")
+    g.add_argument("--noise-std", type=float, default=None, help="noise coefficient (default 0.0015)")
+    g.add_argument("--hole-rate", type=float, default=None, help="fraction of LR pixels dropped in blobs (0.02)")
+    g.add_argument("--edge-holes", type=float, default=None, help="drop probability on depth edges (0.3)")
+    g.add_argument("--flying", type=float, default=None, help="flying-pixel probability on edges (0.2)")
+    g.add_argument("--max-range", type=float, default=None, help="metres; farther reads as 0 (10)")
+    g.add_argument("--seed", type=int, default=0, help="RNG seed of the simulation")
+
+
+def sensor_config_from_args(a) -> SimSensorConfig:
+    """SimSensorConfig from the options of ``add_sensor_args``."""
+    sm = SensorModel()
+    for k in ("noise", "noise_std", "hole_rate", "edge_holes", "flying", "max_range"):
+        if getattr(a, k) is not None:
+            setattr(sm, k, getattr(a, k))
+    return SimSensorConfig(scale=a.scale, size=parse_size(a.lr_size), mode=a.sim_mode, sensor=sm, seed=a.seed)
