@@ -110,15 +110,18 @@ def jbu(depth_lr, rgb, radius: int = 2, sigma_space: float = 1.0, sigma_color: f
     y0, x0 = np.round(y).astype(np.int64), np.round(x).astype(np.int64)
     num = np.zeros((H, W), np.float32)
     den = np.zeros((H, W), np.float32)
-    inv_s, inv_c = 1.0 / (2 * sigma_space ** 2), 1.0 / (2 * sigma_color ** 2)
+    inv_s, inv_c = np.float32(1.0 / (2 * sigma_space ** 2)), np.float32(1.0 / (2 * sigma_color ** 2))
     for dy in range(-radius, radius + 1):
         qy = np.clip(y0 + dy, 0, h - 1)
-        wy = np.exp(-((qy - y) ** 2) * inv_s)[:, None]
+        wy = np.exp(-((qy - y) ** 2) * inv_s).astype(np.float32)[:, None]
         for dx in range(-radius, radius + 1):
             qx = np.clip(x0 + dx, 0, w - 1)
-            wx = np.exp(-((qx - x) ** 2) * inv_s)[None, :]
+            wx = np.exp(-((qx - x) ** 2) * inv_s).astype(np.float32)[None, :]
             diff = guide - guide_lr[qy][:, qx]
-            wgt = wy * wx * np.exp(-np.einsum("ijc,ijc->ij", diff, diff) * inv_c)
+            dist = np.einsum("ijc,ijc->ij", diff, diff)
+            dist *= -inv_c
+            wgt = np.exp(dist, out=dist)
+            wgt *= wy * wx
             num += wgt * d[qy][:, qx]
             den += wgt
     out = np.where(den > 1e-12, num / np.maximum(den, 1e-12), np.nan)

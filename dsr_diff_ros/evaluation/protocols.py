@@ -190,7 +190,8 @@ def evaluate(sources: list, methods: dict[str, Method], scales=(4, 8, 16), proto
                     res.errors.append((where, "degraded depth has no valid pixel; frame skipped at this scale"))
                     continue
                 ex = {"dataset": ds_name, "frame": s.name, "mode": mode, "scale": scale, "rgb": s.rgb,
-                      "gt": s.depth, "lr": lr / proto.model_scale, "preds": {}} if keep else None
+                      "gt": s.depth.astype(np.float16), "lr": (lr / proto.model_scale).astype(np.float16),
+                      "preds": {}} if keep else None
                 for mname, fn in methods.items():
                     t0 = time.perf_counter()
                     try:
@@ -208,7 +209,7 @@ def evaluate(sources: list, methods: dict[str, Method], scales=(4, 8, 16), proto
                     res.rows.append({"dataset": ds_name, "frame": s.name, "mode": mode, "scale": scale,
                                      "method": mname, "time_ms": dt, **m})
                     if ex is not None:
-                        ex["preds"][mname] = pred
+                        ex["preds"][mname] = pred.astype(np.float16)  # figures only: half the memory
                 if ex is not None:
                     res.examples.append(ex)
         if keep:

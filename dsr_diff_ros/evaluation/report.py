@@ -93,7 +93,7 @@ def figure_examples(examples: list[dict], fig_dir: Path, unit_label: str = "m") 
     fig_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for ex in examples:
-        gt = ex["gt"]
+        gt = np.asarray(ex["gt"], np.float32)
         ok = np.isfinite(gt) & (gt > 0)
         if not ok.any():
             continue
@@ -109,6 +109,7 @@ def figure_examples(examples: list[dict], fig_dir: Path, unit_label: str = "m") 
             if img.ndim == 3:
                 ax.imshow(img)
             else:
+                img = np.asarray(img, np.float32)
                 d = np.where(np.isfinite(img) & (img > 0), img, np.nan)
                 im = ax.imshow(d, cmap="turbo", vmin=vmin, vmax=vmax, interpolation="nearest")
             ax.set_title(title, fontsize=9)
@@ -121,7 +122,7 @@ def figure_examples(examples: list[dict], fig_dir: Path, unit_label: str = "m") 
         plt.close(fig)
         paths.append(p)
         # error maps
-        errs = [(k, np.abs(v - gt)) for k, v in ex["preds"].items()]
+        errs = [(k, np.abs(np.asarray(v, np.float32) - gt)) for k, v in ex["preds"].items()]
         if errs:
             emax = max(float(np.nanpercentile(np.where(ok, e, np.nan), 99)) if np.isfinite(np.where(ok, e, np.nan)).any() else 0 for _, e in errs) or 1e-3
             cols = min(len(errs), 4)
