@@ -25,8 +25,8 @@ class ModelConfig:
     fuse_blocks: int = 3
     ffn_factor: float = 2.0
     z_dim: int = 256
-    ggn_channels: int = 64
-    grn_channels: int = 48
+    ggn_channels: int = 32
+    grn_channels: int = 32
     denoiser_layers: int = 3
     fusion: str = "multiply"
     timesteps: int = 4

@@ -1,0 +1,163 @@
+"""Upscaler: the only door into the networks (weights, device, precision, pre/post-processing, steps)."""
+from __future__ import annotations
+
+import hashlib
+import os
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+import torch
+
+from .model.checkpoint import WeightsError, load_weights, paths_for
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+DEFAULT_WEIGHTS = "dsr_diff_default"
+
+ArrayOrTensor = Union[np.ndarray, torch.Tensor]
+
+
+def resolve_weights(name_or_path: str | os.PathLike | None) -> Path:
+    """None -> the shipped default; a bare name -> dsr_diff_ros/weights/<name>; otherwise a path."""
+    if name_or_path is None:
+        name_or_path = DEFAULT_WEIGHTS
+    p = Path(name_or_path)
+    candidates = [p] if (p.suffix or os.sep in str(name_or_path)) else [WEIGHTS_DIR / p, p]
+    for c in candidates:
+        st, js = paths_for(c)
+        if st.exists() or js.exists():
+            return st
+    shipped = sorted(x.stem for x in WEIGHTS_DIR.glob("*.safetensors"))
+    raise FileNotFoundError(f"weights {str(name_or_path)!r} not found (shipped: {shipped or 'none'})")
+
+
+def select_device(device: str | torch.device = "auto") -> torch.device:
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    d = torch.device(device)
+    if d.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' requested but CUDA is not available (use device='auto' or 'cpu')")
+    return d
+
+
+class Upscaler:
+    """Colour-guided depth super-resolution with DSR-Diff.
+
+    >>> up = Upscaler.from_pretrained()                 # shipped default, CUDA when available
+    >>> hr = up.upscale(depth_lr_m, rgb_u8, steps=2)   # (h,w) float32 m + (H,W,3) uint8 -> (H,W) float32 m
+    """
+
+    def __init__(self, model: torch.nn.Module, config: dict, device: torch.device, precision: str = "auto",
+                 model_id: str = "dsr_diff"):
+        self.device = device
+        self.config = config
+        self.model_id = model_id
+        if precision == "auto":
+            precision = "fp16" if device.type == "cuda" else "fp32"
+        if precision not in ("fp32", "fp16", "bf16"):
+            raise ValueError(f"precision must be auto|fp32|fp16|bf16, got {precision!r}")
+        self.precision = precision
+        self.model = model.to(device).eval().to(memory_format=torch.channels_last)
+        self.num_steps = int(model.cfg.timesteps)
+        self.default_steps = int(config.get("default_steps", self.num_steps))
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, device: str | torch.device = "auto",
+                        precision: str = "auto") -> "Upscaler":
+        st = resolve_weights(name_or_path)
+        dev = select_device(device)
+        model, cfg = load_weights(st)
+        digest = hashlib.sha256(st.read_bytes()).hexdigest()[:10]
+        return cls(model, cfg, dev, precision, model_id=f"{st.stem}@{digest}")
+
+    # -- inputs ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _check_numpy(depth: np.ndarray, rgb: np.ndarray) -> None:
+        if not isinstance(depth, np.ndarray) or depth.ndim != 2 or depth.size == 0:
+            raise ValueError(f"depth must be a non-empty (h, w) array in metres, got {getattr(depth, 'shape', type(depth))}")
+        if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"rgb must be an (H, W, 3) uint8 array, got {getattr(rgb, 'shape', None)} "
+                             f"{getattr(rgb, 'dtype', type(rgb))}")
+        if rgb.shape[0] < depth.shape[0] or rgb.shape[1] < depth.shape[1]:
+            raise ValueError(f"rgb {rgb.shape[1]}x{rgb.shape[0]} is smaller than depth {depth.shape[1]}x{depth.shape[0]}:"
+                             " the output grid is the colour image")
+
+    def _autocast(self):
+        if self.device.type == "cuda" and self.precision in ("fp16", "bf16"):
+            return torch.autocast("cuda", dtype=torch.float16 if self.precision == "fp16" else torch.bfloat16)
+        return nullcontext()
+
+    def _to_tensors(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor):
+        if isinstance(depth_lr, np.ndarray):
+            self._check_numpy(depth_lr, rgb)
+            d = torch.from_numpy(np.ascontiguousarray(depth_lr, dtype=np.float32))[None, None]
+            r = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float().div_(255)
+            return d.to(self.device), r.to(self.device), True
+        if depth_lr.ndim != 4 or depth_lr.shape[1] != 1 or rgb.ndim != 4 or rgb.shape[1] != 3:
+            raise ValueError("tensor inputs must be depth (B,1,h,w) metres and rgb (B,3,H,W) in [0,1]")
+        if rgb.dtype == torch.uint8:
+            rgb = rgb.float() / 255
+        return depth_lr.to(self.device).float(), rgb.to(self.device).float(), False
+
+    def _steps(self, steps: int | None) -> int:
+        s = self.default_steps if steps is None else int(steps)
+        if not 1 <= s <= self.num_steps:
+            raise ValueError(f"steps must be in 1..{self.num_steps}, got {steps}")
+        return s
+
+    # -- the call ------------------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def _run(self, depth_lr, rgb, steps, fill_holes, depth_hr=None):
+        from .model.preprocess import prepare
+
+        d, r, numpy_io = self._to_tensors(depth_lr, rgb)
+        r = r.contiguous(memory_format=torch.channels_last)
+        m = self.model
+        with self._autocast():
+            p = prepare(d, r, m.cfg.unshuffle)
+            if depth_hr is not None:
+                h = torch.as_tensor(depth_hr, dtype=torch.float32, device=self.device)
+                h = h.reshape(1, 1, *h.shape[-2:]) if h.ndim == 2 else h
+                z = m.guidance_gt(p, h)
+            else:
+                z = m.grn(p.rgb, p.lr_grid, self._steps(steps))
+            out = (m.reconstruct(p, z).float() * p.scale).clamp_min(0)
+        out = torch.where(p.lr[:, 1:].amax(dim=(2, 3), keepdim=True) > 0, out, torch.full_like(out, float("nan")))
+        if not fill_holes:
+            out = torch.where(p.support, out, torch.full_like(out, float("nan")))
+        if numpy_io:
+            return out[0, 0].cpu().numpy().astype(np.float32)
+        return out
+
+    def upscale(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor, steps: int | None = None,
+                fill_holes: bool = True) -> ArrayOrTensor:
+        """Upscale LR depth to the colour grid.
+
+        depth_lr: (h, w) float32 metres (0/NaN/negative = invalid) or a (B,1,h,w) tensor
+        rgb:      (H, W, 3) uint8 RGB or a (B,3,H,W) tensor (uint8 or float in [0,1]); any ratio H/h
+        steps:    reverse diffusion steps, 1..num_steps (None: default_steps)
+        fill_holes: False -> NaN where the input had no valid depth nearby
+        Returns (H, W) float32 metres (NumPy in -> NumPy out) or (B,1,H,W). All-invalid input -> all NaN.
+        """
+        return self._run(depth_lr, rgb, steps, fill_holes)
+
+    def upscale_oracle(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor, depth_hr: ArrayOrTensor,
+                       fill_holes: bool = True) -> ArrayOrTensor:
+        """Upper bound: the guidance z from GGN on the HR ground truth instead of GRN (evaluation only)."""
+        return self._run(depth_lr, rgb, None, fill_holes, depth_hr=depth_hr)
+
+    def warmup(self, rgb_hw: tuple[int, int] = (480, 640), depth_hw: tuple[int, int] = (120, 160),
+               iterations: int = 2) -> None:
+        rgb = np.zeros((*rgb_hw, 3), np.uint8)
+        d = np.ones(depth_hw, np.float32)
+        for _ in range(iterations):
+            self.upscale(d, rgb)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def __repr__(self) -> str:
+        return f"Upscaler({self.model_id}, device={self.device}, precision={self.precision}, steps={self.default_steps}/{self.num_steps})"
+
+
+__all__ = ["Upscaler", "WeightsError", "resolve_weights", "select_device", "DEFAULT_WEIGHTS"]
