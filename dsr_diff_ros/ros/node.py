@@ -120,15 +120,18 @@ class UpscaleNode(Node):
         last = self._last_stamp.get(key)
         self._last_stamp[key] = t
         if last is not None and t < last - int(self.p["time_jump_reset"] * 1e9):
-            self.reset(f"{key} stamp jumped back {(last - t) / 1e9:.3f} s (bag loop?)")
+            self.reset(f"{key} stamp jumped back {(last - t) / 1e9:.3f} s (bag loop?)", t)
 
-    def reset(self, why: str):
-        """Forget queued pairs, camera infos and the pending pair (time went backwards)."""
+    def reset(self, why: str, t_new: int | None = None):
+        """Forget queued pairs, the pending pair and camera infos newer than ``t_new`` (time went backwards)."""
         self.get_logger().warning(f"resetting synchronizer and state: {why}")
         self.stats.inc("time_resets")
         self.sync.reset()
-        for d in self.infos.values():
+        tol = int(self.p["info_tolerance"] * 1e9)
+        for cam, d in self.infos.items():
+            keep = [(s, m) for s, m in d if t_new is not None and s <= t_new + tol]
             d.clear()
+            d.extend(keep)
         self._last_stamp.clear()
         with self._cond:
             self._pending = None

@@ -1,0 +1,62 @@
+"""Launch the dsr_diff_ros depth super-resolution node.
+
+    ros2 launch dsr_diff_ros upscale.launch.py rgb_image:=/camera/color/image_raw \
+        depth_image:=/camera/aligned_depth_to_color/image_raw device:=cuda steps:=2 use_shm:=true
+
+Loads config/upscale.yaml; launch arguments override the device, steps, weights, use_sim_time and the four
+input topics. use_shm:=true points Fast DDS at config/fastdds_shm.xml (shared-memory transport) through
+FASTDDS_DEFAULT_PROFILES_FILE.
+"""
+import os
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
+from launch.conditions import IfCondition
+from launch.substitutions import LaunchConfiguration, PythonExpression
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+
+try:
+    from ament_index_python.packages import get_package_share_directory
+
+    SHARE = get_package_share_directory("dsr_diff_ros")
+except Exception:  # not installed (source checkout): files next to this launch file
+    SHARE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+INPUTS = {  # launch argument: (node topic, default remap target; realsense-ros names)
+    "rgb_image": ("rgb/image", "/camera/camera/color/image_raw"),
+    "rgb_info": ("rgb/camera_info", "/camera/camera/color/camera_info"),
+    "depth_image": ("depth/image", "/camera/camera/aligned_depth_to_color/image_raw"),
+    "depth_info": ("depth/camera_info", "/camera/camera/aligned_depth_to_color/camera_info"),
+}
+
+
+def generate_launch_description():
+    cfg = LaunchConfiguration
+    args = [
+        DeclareLaunchArgument("namespace", default_value="", description="Node namespace"),
+        DeclareLaunchArgument("params_file", default_value=os.path.join(SHARE, "config", "upscale.yaml"),
+                              description="Parameter file"),
+        DeclareLaunchArgument("device", default_value="auto", description="auto | cuda | cpu"),
+        DeclareLaunchArgument("steps", default_value="2", description="Diffusion steps per frame"),
+        DeclareLaunchArgument("weights", default_value="", description="Weights name/path; empty: default"),
+        DeclareLaunchArgument("use_sim_time", default_value="false", description="Use /clock"),
+        DeclareLaunchArgument("use_shm", default_value="false",
+                              description="Fast DDS shared-memory transport (config/fastdds_shm.xml)"),
+    ] + [DeclareLaunchArgument(name, default_value=default, description=f"Remap of {topic}")
+         for name, (topic, default) in INPUTS.items()]
+    shm = SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", os.path.join(SHARE, "config", "fastdds_shm.xml"),
+                                 condition=IfCondition(cfg("use_shm")))
+    node = Node(
+        package="dsr_diff_ros", executable="dsr-diff-node", name="depth_upscaler", namespace=cfg("namespace"),
+        output="screen",
+        parameters=[cfg("params_file"), {
+            "device": cfg("device"),
+            "steps": ParameterValue(cfg("steps"), value_type=int),
+            "weights": cfg("weights"),
+            "use_sim_time": ParameterValue(PythonExpression(["'", cfg("use_sim_time"), "'.lower() == 'true'"]),
+                                           value_type=bool),
+        }],
+        remappings=[(topic, cfg(name)) for name, (topic, _) in INPUTS.items()],
+    )
+    return LaunchDescription(args + [shm, node])
