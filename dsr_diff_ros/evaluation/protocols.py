@@ -88,14 +88,18 @@ def oracle_method(up, steps: int | None = None) -> Optional[Method]:
     if fn is None:
         return None
 
+    import inspect
+    try:
+        takes_steps = "steps" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        takes_steps = False
+
     def run(lr, rgb, gt=None):
         if gt is None:
             raise ValueError("the oracle needs the HR ground truth")
         g = np.where(np.isfinite(gt) & (gt > 0), gt, 0).astype(np.float32)
-        try:
-            return fn(lr, rgb, g, steps=steps)
-        except TypeError:
-            return fn(lr, rgb, g)
+        # GGN guidance does not depend on the diffusion steps; pass them only if the API takes them
+        return fn(lr, rgb, g, steps=steps) if takes_steps else fn(lr, rgb, g)
     return run
 
 
@@ -233,6 +237,6 @@ def load_upscaler(weights: str | None = None, device: str = "auto", notes: Optio
         return None
     try:
         return Upscaler.from_pretrained(weights, device=device)
-    except (FileNotFoundError, OSError, KeyError, ValueError) as e:
+    except (FileNotFoundError, OSError, KeyError, ValueError, RuntimeError) as e:
         notes.append(f"ours/oracle skipped: weights {weights or '(default)'} not loadable ({type(e).__name__}: {e})")
         return None
