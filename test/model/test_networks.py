@@ -1,0 +1,87 @@
+"""Shapes of every network part (integer and non-integer ratios), gradients, sampler determinism."""
+import pytest
+import torch
+
+from dsr_diff_ros.model import CFE, DFE, DSRN, FFM, GGN, GRN, DSRDiff, ModelConfig
+from dsr_diff_ros.model.diffusion import LatentDiffusion
+from dsr_diff_ros.model.preprocess import fill_holes, prepare
+
+CFG = ModelConfig(dim=16, heads=2, dfe_blocks=1, cfe_blocks=1, fuse_blocks=1, z_dim=32, ggn_channels=8,
+                  grn_channels=8)
+
+
+@pytest.mark.parametrize("lr_hw, rgb_hw", [((24, 32), (96, 128)),    # x4
+                                            ((36, 48), (96, 128)),    # x2.67 (ToF under a bigger RGB)
+                                            ((6, 8), (96, 128)),      # x16
+                                            ((25, 31), (99, 125))])   # odd sizes, not multiples of 4
+def test_end_to_end_shapes(lr_hw, rgb_hw):
+    torch.manual_seed(0)
+    m = DSRDiff(CFG).eval()
+    d = torch.rand(2, 1, *lr_hw) * 3 + 0.5
+    rgb = torch.rand(2, 3, *rgb_hw)
+    with torch.no_grad():
+        for steps in range(1, CFG.timesteps + 1):
+            assert m(d, rgb, steps=steps).shape == (2, 1, *rgb_hw)
+        assert m(d, rgb, depth_hr=torch.rand(2, 1, *rgb_hw) + 1).shape == (2, 1, *rgb_hw)
+
+
+def test_module_shapes():
+    B, H, W, h, w = 2, 64, 96, 12, 20
+    u = CFG.unshuffle
+    z = torch.randn(B, CFG.z_dim)
+    lr = torch.rand(B, 2, h, w)
+    rgb = torch.rand(B, 3, H, W)
+    grid = torch.rand(B, 2, H // u, W // u)
+    assert DFE(CFG)(lr, z).shape == (B, CFG.dim, h, w)
+    assert CFE(CFG)(rgb, z).shape == (B, CFG.dim, H // u, W // u)
+    assert FFM(CFG.dim)(torch.rand(B, CFG.dim, h, w), torch.rand(B, CFG.dim, H // u, W // u)).shape == \
+        (B, CFG.dim, H // u, W // u)
+    assert FFM(CFG.dim, "concat")(torch.rand(B, CFG.dim, h, w), torch.rand(B, CFG.dim, 16, 24)).shape == \
+        (B, CFG.dim, 16, 24)
+    assert DSRN(CFG)(lr, rgb, grid[:, :1], z).shape == (B, 1, H, W)
+    assert GGN(CFG)(torch.rand(B, 1, H, W), rgb, grid).shape == (B, CFG.z_dim)
+    assert GRN(CFG)(rgb, grid, steps=2).shape == (B, CFG.z_dim)
+    with pytest.raises(ValueError):
+        FFM(8, "add")
+
+
+def test_gradients_reach_every_part():
+    torch.manual_seed(0)
+    m = DSRDiff(CFG)
+    for mod in m.modules():  # the zero-initialised head/modulations would block gradient flow checks
+        if isinstance(mod, (torch.nn.Linear, torch.nn.Conv2d)):
+            torch.nn.init.normal_(mod.weight, std=0.05)
+    d = torch.rand(2, 1, 16, 16) + 0.5
+    rgb = torch.rand(2, 3, 64, 64)
+    hr = torch.rand(2, 1, 64, 64) + 0.5
+    m(d, rgb, depth_hr=hr).mean().backward()      # stage 1 path: GGN + DSRN
+    m(d, rgb, steps=CFG.timesteps).mean().backward()  # stage 2 path: GRN + DSRN
+    no_grad = [n for n, p in m.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
+    assert no_grad == []
+
+
+def test_sampler_deterministic_and_steps():
+    diff = LatentDiffusion(4, 0.1, 0.99)
+    assert [round(float(b), 3) for b in 1 - diff.alphas_cumprod[:1]] == [0.1]
+    assert diff.timesteps_for(4) == [3, 2, 1, 0]
+    assert diff.timesteps_for(2) == [3, 0]
+    assert diff.timesteps_for(1) == [3]
+    with pytest.raises(ValueError):
+        diff.timesteps_for(5)
+    m = GRN(CFG).eval()
+    rgb, grid = torch.rand(1, 3, 32, 32), torch.rand(1, 2, 8, 8)
+    with torch.no_grad():
+        outs = {s: m(rgb, grid, s) for s in (1, 2, 3, 4)}
+        assert torch.equal(outs[2], m(rgb, grid, 2))  # deterministic
+    assert not torch.allclose(outs[1], outs[4])
+
+
+def test_fill_holes_and_normalisation():
+    d = torch.full((1, 1, 8, 8), 2.0)
+    m = torch.ones_like(d)
+    m[..., 2:5, 2:5] = 0
+    f = fill_holes(d * m, m)
+    assert torch.allclose(f, d)
+    p = prepare(torch.where(m > 0, d, torch.full_like(d, float("nan"))), torch.rand(1, 3, 30, 30), 4)
+    assert float(p.scale) == 2.0 and p.rgb.shape[-2:] == (32, 32) and p.hw == (30, 30)
+    assert torch.isfinite(p.lr).all() and p.lr[0, 1].sum() == 64 - 9
