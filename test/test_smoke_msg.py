@@ -143,3 +143,79 @@ def test_upscale_stats_between_processes():
     assert m.pairs_received >= 2**40
     assert (m.pairs_replaced, m.pairs_dropped_bad_input) == (3, 1)
     assert (m.device, m.model_id) == ("cpu", "dsr-diff-smoke")
+
+
+IMAGE_PUBLISHER = textwrap.dedent("""
+    import sys, time
+    import numpy as np
+    import rclpy
+    from rclpy.duration import Duration
+    from rclpy.qos import QoSProfile, ReliabilityPolicy, HistoryPolicy
+    from sensor_msgs.msg import Image
+
+    rclpy.init()
+    node = rclpy.create_node("smoke_image_publisher")
+    qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
+    pub = node.create_publisher(Image, "smoke/depth", qos)
+    deadline = time.monotonic() + 30
+    while pub.get_subscription_count() == 0 and time.monotonic() < deadline:
+        rclpy.spin_once(node, timeout_sec=0.05)
+    time.sleep(0.5)
+    n = int(sys.argv[1])
+    for i in range(n):
+        depth = np.full((480, 640), 1.0 + i, np.float32)
+        depth[0, 0] = np.nan
+        m = Image(height=480, width=640, encoding="32FC1", is_bigendian=0, step=640 * 4)
+        m.header.frame_id = str(i)
+        m.data = depth.tobytes()
+        pub.publish(m)
+        time.sleep(1 / 30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not pub.wait_for_all_acked(Duration(seconds=0.1)):
+        pass
+    time.sleep(1.0)
+    node.destroy_node()
+    rclpy.shutdown()
+""")
+
+
+def test_large_images_lossless_between_processes():
+    """640x480 32FC1 depth images at 30 Hz arrive complete and in order (Fast DDS profile of make test)."""
+    rclpy = pytest.importorskip("rclpy")
+    import numpy as np
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import Image
+
+    n = 20
+    proc = subprocess.Popen([sys.executable, "-c", IMAGE_PUBLISHER, str(n)], cwd=str(REPO),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    ctx = rclpy.Context()
+    rclpy.init(context=ctx)
+    received = []
+    try:
+        node = rclpy.create_node("smoke_image_subscriber", context=ctx)
+        qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
+        node.create_subscription(Image, "smoke/depth", lambda m: received.append((time.monotonic(), m)), qos)
+        executor = SingleThreadedExecutor(context=ctx)
+        executor.add_node(node)
+        deadline = time.monotonic() + 60
+        while len(received) < n and time.monotonic() < deadline and proc.poll() is None:
+            executor.spin_once(timeout_sec=0.1)
+        executor.shutdown()
+        node.destroy_node()
+    finally:
+        rclpy.shutdown(context=ctx)
+        try:
+            out, _ = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+    log = out.decode(errors="replace")
+    assert proc.returncode == 0, log
+    assert [m.header.frame_id for _, m in received] == [str(i) for i in range(n)], log
+    for i, (_, m) in enumerate(received):
+        d = np.frombuffer(bytes(m.data), np.float32).reshape(480, 640)
+        assert np.isnan(d[0, 0]) and np.all(d.ravel()[1:] == 1.0 + i)
+    span = received[-1][0] - received[0][0]
+    assert span < 5.0, f"{n} images took {span:.1f}s"
