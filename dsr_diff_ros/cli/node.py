@@ -11,8 +11,10 @@ def main(argv=None) -> int:
     import rclpy
     from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
+    from ..ros.memory import tune_malloc
     from ..ros.node import UpscaleNode
 
+    tune_malloc()  # large per-frame buffers: reuse heap memory instead of fresh mmaps
     argv = sys.argv if argv is None else argv
     rclpy.init(args=argv)
     node = None

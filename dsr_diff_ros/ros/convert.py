@@ -45,7 +45,7 @@ def _bytes_field(arr: np.ndarray, cls):
     if _is_rosbags(cls):
         return flat
     out = array.array("B")
-    out.frombytes(flat.tobytes())
+    out.frombytes(memoryview(flat))  # one copy, no intermediate bytes object
     return out
 
 
@@ -66,10 +66,11 @@ def stamp_to_ns(stamp) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- images
-def image_to_array(msg) -> np.ndarray:
-    """sensor_msgs/Image -> array (H, W) or (H, W, C) in the encoding's dtype (native byte order, a copy).
+def image_to_array(msg, copy: bool = True) -> np.ndarray:
+    """sensor_msgs/Image -> array (H, W) or (H, W, C) in the encoding's dtype (native byte order).
 
-    Validates encoding, size, step (row padding allowed) and data length.
+    Validates encoding, size, step (row padding allowed) and data length. ``copy=False`` may return a
+    read-only view on the message buffer (padded rows: a strided view).
     """
     enc = str(msg.encoding)
     if enc not in ENCODINGS:
@@ -85,11 +86,17 @@ def image_to_array(msg) -> np.ndarray:
     buf = _data_buffer(msg.data)
     if buf.size < step * (h - 1) + row:
         raise ConversionError(f"data has {buf.size} bytes, {enc} {w}x{h} with step {step} needs {step * h}")
-    rows = np.lib.stride_tricks.as_strided(buf, shape=(h, row), strides=(step, 1))
     big = bool(msg.is_bigendian)
     dt = np.dtype(dtype).newbyteorder(">" if big else "<") if itemsize > 1 else np.dtype(dtype)
-    out = np.array(rows).view(dt).astype(dtype, copy=False)  # np.array copies: never aliases msg.data
-    return out.reshape(h, w, ch) if ch > 1 else out.reshape(h, w)
+    if step == row:
+        out = buf[: h * row].view(dt)
+    else:
+        rows = np.lib.stride_tricks.as_strided(buf, shape=(h, row), strides=(step, 1))
+        out = np.array(rows).view(dt)  # padded rows: drop the padding (a copy)
+    out = out.reshape(h, w, ch) if ch > 1 else out.reshape(h, w)
+    if out.dtype != np.dtype(dtype):
+        return out.astype(dtype)  # byte swap: a new array
+    return np.array(out) if copy else out
 
 
 def rgb_from_image(msg) -> np.ndarray:
@@ -97,12 +104,14 @@ def rgb_from_image(msg) -> np.ndarray:
     enc = str(msg.encoding)
     if enc not in RGB_ENCODINGS:
         raise ConversionError(f"colour image encoding '{enc}' not supported (use one of {RGB_ENCODINGS})")
-    a = image_to_array(msg)
-    if enc == "mono8":
-        return np.repeat(a[:, :, None], 3, axis=2)
-    if enc.startswith("bgr"):
-        return np.ascontiguousarray(a[:, :, 2::-1])
-    return np.ascontiguousarray(a[:, :, :3])
+    import cv2
+
+    a = image_to_array(msg, copy=False)
+    code = {"mono8": cv2.COLOR_GRAY2RGB, "bgr8": cv2.COLOR_BGR2RGB, "bgra8": cv2.COLOR_BGRA2RGB,
+            "rgba8": cv2.COLOR_RGBA2RGB}.get(enc)
+    if code is None:
+        return np.array(a)
+    return cv2.cvtColor(np.ascontiguousarray(a), code)
 
 
 def depth_from_image(msg) -> np.ndarray:
@@ -114,10 +123,10 @@ def depth_from_image(msg) -> np.ndarray:
     enc = str(msg.encoding)
     if enc not in DEPTH_ENCODINGS:
         raise ConversionError(f"depth image encoding '{enc}' not supported (use 16UC1 mm or 32FC1 m)")
-    a = image_to_array(msg)
+    a = image_to_array(msg, copy=False)
     if a.dtype == np.uint16:
         return a.astype(np.float32) * np.float32(0.001)
-    return a.astype(np.float32, copy=False)
+    return np.array(a, np.float32)
 
 
 def rgb_from_compressed(msg) -> np.ndarray:
@@ -215,9 +224,13 @@ def cloud_dtype(with_rgb: bool) -> np.dtype:
 
 
 def pack_rgb(rgb: np.ndarray) -> np.ndarray:
-    """(..., 3) uint8 RGB -> (...) float32 whose bits are uint32 0x00RRGGBB (PCL/depth_image_proc)."""
-    c = rgb.astype(np.uint32)
-    return ((c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]).view(np.float32)
+    """(H, W, 3) uint8 RGB -> (H, W) float32 whose bits are uint32 0x00RRGGBB (PCL/depth_image_proc)."""
+    import cv2
+
+    bgra = cv2.cvtColor(np.ascontiguousarray(rgb, np.uint8), cv2.COLOR_RGB2BGRA)  # little endian B,G,R,A
+    bgra[..., 3] = 0
+    out = bgra.view("<u4")[..., 0]
+    return out.astype("<u4", copy=False).view(np.float32)
 
 
 def unpack_rgb(packed: np.ndarray) -> np.ndarray:
@@ -227,22 +240,25 @@ def unpack_rgb(packed: np.ndarray) -> np.ndarray:
 
 
 def points_to_cloud(points: np.ndarray, rgb, header, cloud_cls, field_cls):
-    """Organized cloud: points (H, W, 3) float32 metres (NaN invalid), rgb (H, W, 3) uint8 or None."""
+    """Organized cloud: points (H, W, 3) float32 metres (NaN invalid), rgb (H, W, 3) uint8 or None.
+
+    Built as one (H, W, 8) float32 buffer (x, y, z, pad, rgb, pad x3: the depth_image_proc layout), so the
+    only other copy is the hand-over to the message."""
     p = np.asarray(points, np.float32)
     if p.ndim != 3 or p.shape[2] != 3:
         raise ConversionError(f"points must be (H, W, 3), got {p.shape}")
     h, w = p.shape[:2]
     dt = cloud_dtype(rgb is not None)
-    s = np.zeros((h, w), dt)
-    s["x"], s["y"], s["z"] = p[..., 0], p[..., 1], p[..., 2]
+    buf = np.zeros((h, w, dt.itemsize // 4), np.float32)
+    buf[..., 0], buf[..., 1], buf[..., 2] = p[..., 0], p[..., 1], p[..., 2]
     if rgb is not None:
-        if rgb.shape[:2] != (h, w):
-            raise ConversionError(f"rgb {rgb.shape} does not match points {p.shape}")
-        s["rgb"] = pack_rgb(rgb)
+        if rgb.shape[:2] != (h, w) or rgb.dtype != np.uint8:
+            raise ConversionError(f"rgb {rgb.shape} {rgb.dtype} does not match points {p.shape}")
+        buf[..., 4] = pack_rgb(rgb)
     names = dt.names
     fields = [field_cls(name=n, offset=int(dt.fields[n][1]), datatype=FLOAT32, count=1) for n in names]
     return cloud_cls(header=header, height=h, width=w, fields=fields, is_bigendian=False,
-                     point_step=dt.itemsize, row_step=dt.itemsize * w, data=_bytes_field(s, cloud_cls),
+                     point_step=dt.itemsize, row_step=dt.itemsize * w, data=_bytes_field(buf, cloud_cls),
                      is_dense=False)
 
 
