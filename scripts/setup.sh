@@ -87,19 +87,22 @@ else
   fi
   log "installing requirements.txt"
   "${PIP[@]}" install -r requirements.txt
-  # opencv-python-headless and opencv-contrib-python-headless both own the cv2 package: keep only
-  # contrib, and reinstall it because uninstalling the other one deletes shared cv2 files.
-  if "${PIP[@]}" show -q opencv-python-headless >/dev/null 2>&1; then
-    log "removing opencv-python-headless (conflicts with opencv-contrib-python-headless)"
-    "${PIP[@]}" uninstall -y opencv-python-headless
-    "${PIP[@]}" install --force-reinstall --no-deps "$(grep -E '^opencv-contrib-python-headless' requirements.txt)"
-  fi
   stamp_set pip "$req_hash"
+fi
+# opencv-python-headless and opencv-contrib-python-headless both own the cv2 package: keep only
+# contrib, and reinstall it because uninstalling the other one deletes shared cv2 files.
+# Checked on every run (another install may pull opencv-python-headless back in).
+if [ -d "$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/opencv_python_headless.libs" ] \
+   || ls "$VENV"/lib/python*/site-packages/opencv_python_headless-*.dist-info >/dev/null 2>&1; then
+  log "removing opencv-python-headless (conflicts with opencv-contrib-python-headless)"
+  "${PIP[@]}" uninstall -y opencv-python-headless
+  "${PIP[@]}" install --force-reinstall --no-deps "$(grep -E '^opencv-contrib-python-headless' requirements.txt)"
 fi
 
 # ---------------------------------------------------------------- 3. ROS interfaces (msg/)
 msg_hash=$( { cat msg/*.msg CMakeLists.txt package.xml; echo "$req_hash"; } | sha256sum | cut -c1-16)
-if stamp_ok msg "$msg_hash" && [ -f "$PKG/msg/__init__.py" ] && [ -f "$VENV/lib/lib${PKG}__rosidl_typesupport_c.so" ]; then
+if stamp_ok msg "$msg_hash" && [ -f "$PKG/msg/__init__.py" ] && [ -f "$PKG/${PKG}_s__rosidl_typesupport_c.so" ] \
+   && [ -f "$VENV/lib/lib${PKG}__rosidl_typesupport_c.so" ]; then
   log "ROS interfaces up to date"
 else
   log "building ROS interfaces (msg/*.msg) with cmake"
@@ -169,5 +172,5 @@ assert hasattr(cv2, "ximgproc"), "cv2.ximgproc missing: opencv-contrib-python-he
 print("[setup] verified: torch %s (cuda=%s), numpy %s, cv2 %s, rclpy, dsr_diff_ros.msg.UpscaleStats"
       % (torch.__version__, torch.cuda.is_available(), numpy.__version__, cv2.__version__))
 EOF
-) || die "verification failed"
+) || die "verification failed (to redo every step: DSR_SETUP_FORCE=1 make setup)"
 log "done in $(( $(date +%s) - t0 ))s. Activate with: . $VENV/bin/activate"
