@@ -1,0 +1,98 @@
+"""Model benchmark: parameters, FLOPs, and latency of the shipped default at 160x120 depth + 640x480 RGB.
+
+    python bench/bench_model.py [--weights NAME] [--device auto] [--repeats 7] [--threads 2]
+
+Prints a table and writes bench/results/model.json. Latency = median of repeats after warm-up, whole
+``Upscaler.upscale`` call (NumPy in, NumPy out), per number of diffusion steps; plus the GRN's share and the
+procedural data generator's speed (training feed).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from dsr_diff_ros import Upscaler
+from dsr_diff_ros.inference import resolve_weights
+from dsr_diff_ros.data.synthetic import SceneGenerator
+from dsr_diff_ros.model.preprocess import prepare
+
+
+def median_ms(fn, repeats: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return float(np.median(ts) * 1000)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", default=None)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "model.json"))
+    a = ap.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    up = Upscaler.from_pretrained(a.weights, device=a.device)
+    m = up.model
+    rng = np.random.default_rng(0)
+    depth = (1 + 3 * rng.random((120, 160))).astype(np.float32)
+    rgb = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    params = {k: sum(p.numel() for p in getattr(m, k).parameters()) for k in ("ggn", "dsrn", "grn")}
+    runtime_params = params["dsrn"] + params["grn"]
+    d_t = torch.from_numpy(depth)[None, None].to(up.device)
+    r_t = torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255).to(up.device)
+    with torch.inference_mode(), FlopCounterMode(display=False) as fc:
+        m(d_t, r_t, steps=up.num_steps)
+    flops = fc.get_total_flops()
+    with torch.inference_mode():
+        p = prepare(d_t, r_t, m.cfg.unshuffle)
+        grn_ms = median_ms(lambda: m.grn(p.rgb, p.lr_grid, up.num_steps), a.repeats)
+    rows = []
+    for steps in range(1, up.num_steps + 1):
+        rows.append({"steps": steps, "ms_median": round(median_ms(lambda: up.upscale(depth, rgb, steps=steps),
+                                                                    a.repeats), 1)})
+    gen = SceneGenerator(128, 128)
+    t = time.perf_counter()
+    for s in range(20):
+        gen(s)
+    gen_ms = (time.perf_counter() - t) / 20 * 1000
+    size_mb = round(resolve_weights(a.weights).stat().st_size / 1e6, 2)
+    res = {
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}, "
+                   f"threads {torch.get_num_threads()}, device {up.device}",
+        "model_id": up.model_id, "input": "depth 160x120 + RGB 640x480 -> 640x480",
+        "params_total": sum(params.values()), "params_runtime (DSRN+GRN)": runtime_params, "params": params,
+        "gflops_per_frame_T_steps": round(flops / 1e9, 2), "grn_ms_all_steps": round(grn_ms, 2),
+        "latency": rows, "generator_ms_per_128x128_scene": round(gen_ms, 1), "weights_mb": size_mb,
+    }
+    print(f"model {up.model_id} on {res['machine']}")
+    print(f"parameters: total {res['params_total'] / 1e6:.2f} M (runtime DSRN+GRN {runtime_params / 1e6:.2f} M); "
+          f"{res['gflops_per_frame_T_steps']} GFLOPs per 640x480 frame; GRN (all {up.num_steps} steps) "
+          f"{grn_ms:.1f} ms")
+    print("| steps | median ms (640x480) |\n|---|---|")
+    for r in rows:
+        print(f"| {r['steps']} | {r['ms_median']} |")
+    print(f"scene generator: {gen_ms:.1f} ms per 128x128 RGB-D scene")
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(res, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""The public API: Upscaler with the shipped default weights (real forward passes)."""
+import numpy as np
+import pytest
+import torch
+
+from dsr_diff_ros import Upscaler
+from dsr_diff_ros.data.degradations import degrade
+from dsr_diff_ros.data.folder import RGBDFolder
+from dsr_diff_ros.evaluation.baselines import bicubic
+from dsr_diff_ros.evaluation.metrics import compute_metrics
+from dsr_diff_ros.inference import WeightsError
+from tests_common import SAMPLE
+
+
+@pytest.fixture(scope="module")
+def up():
+    return Upscaler.from_pretrained(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def frame():
+    s = RGBDFolder(SAMPLE).load(0)
+    return s.rgb, s.depth
+
+
+def test_loads_shipped_default(up):
+    assert up.device.type == "cpu" and up.num_steps == 4 and 1 <= up.default_steps <= 4
+    assert up.model_id.startswith("dsr_diff_default@")
+    n = sum(p.numel() for p in up.model.parameters())
+    assert n <= 5_000_000
+
+
+@pytest.mark.parametrize("lr_hw", [(60, 80), (90, 120), (15, 20)])  # x4, x2.67 (non-integer), x16
+def test_numpy_in_numpy_out(up, frame, lr_hw):
+    rgb = frame[0][::2, ::2].copy()  # 320x240
+    depth = np.full(lr_hw, 2.0, np.float32)
+    out = up.upscale(depth, rgb, steps=1)
+    assert out.shape == (240, 320) and out.dtype == np.float32 and np.isfinite(out).all()
+    assert abs(float(np.median(out)) - 2.0) < 0.1  # a flat wall stays a flat wall at 2 m
+
+
+def test_tensor_batch_and_determinism(up, frame):
+    rgb = torch.from_numpy(frame[0][::4, ::4].copy()).permute(2, 0, 1)[None].repeat(2, 1, 1, 1)
+    d = torch.full((2, 1, 30, 40), 1.5)
+    a = up.upscale(d, rgb, steps=2)
+    assert a.shape == (2, 1, 120, 160) and torch.equal(a, up.upscale(d, rgb, steps=2))
+
+
+def test_invalid_input_values(up, frame):
+    rgb = frame[0][::4, ::4].copy()
+    d = np.full((30, 40), 2.0, np.float32)
+    d[:10, :10] = np.nan
+    d[20, 20], d[21, 21], d[22, 22] = np.inf, -1.0, 0.0
+    out = up.upscale(d, rgb)
+    assert np.isfinite(out).all() and out.min() > 1.5
+    holes = up.upscale(d, rgb, fill_holes=False)
+    assert np.isnan(holes[:30, :30]).all() and np.isfinite(holes[100:, 100:]).all()
+    assert np.isnan(up.upscale(np.zeros((30, 40), np.float32), rgb)).all()  # nothing valid -> nothing claimed
+
+
+def test_bad_arguments(up, frame):
+    rgb = frame[0][::4, ::4].copy()
+    d = np.ones((30, 40), np.float32)
+    with pytest.raises(ValueError, match="steps"):
+        up.upscale(d, rgb, steps=0)
+    with pytest.raises(ValueError, match="steps"):
+        up.upscale(d, rgb, steps=up.num_steps + 1)
+    with pytest.raises(ValueError, match="uint8"):
+        up.upscale(d, rgb.astype(np.float32))
+    with pytest.raises(ValueError, match="smaller than depth"):
+        up.upscale(np.ones((200, 200), np.float32), rgb)
+    with pytest.raises(ValueError, match="depth"):
+        up.upscale(np.ones(30, np.float32), rgb)
+    with pytest.raises(FileNotFoundError, match="not found"):
+        Upscaler.from_pretrained("no_such_model")
+
+
+def test_corrupt_weights_file_is_refused(tmp_path):
+    from dsr_diff_ros.inference import resolve_weights
+
+    st = resolve_weights(None)
+    (tmp_path / "w.safetensors").write_bytes(st.read_bytes()[:1000])
+    (tmp_path / "w.json").write_text(st.with_suffix(".json").read_text())
+    with pytest.raises(WeightsError, match="truncated"):
+        Upscaler.from_pretrained(tmp_path / "w.safetensors")
+
+
+def test_beats_bicubic_on_a_real_kinect_frame(up, frame):
+    rgb, gt = frame
+    lr = degrade(gt, 4, "sensor", rng=0)
+    ours = compute_metrics(up.upscale(lr, rgb), gt)
+    base = compute_metrics(bicubic(lr, rgb), gt)
+    assert ours["coverage"] == 1.0
+    assert ours["rmse"] < 0.9 * base["rmse"], (ours["rmse"], base["rmse"])
