@@ -26,7 +26,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ckpt-every", type=int, default=250)
     ap.add_argument("--dim", type=int, default=None, help="model width (stage 1 only)")
     ap.add_argument("--fusion", choices=("multiply", "concat"), default="multiply", help="FFM variant (stage 1)")
+    ap.add_argument("--export", metavar="NAME", default=None,
+                    help="do not train: ship <out>/stage2 as dsr_diff_ros/weights/NAME and plot <out>/curves.png")
+    ap.add_argument("--default-steps", type=int, default=None, help="with --export: the shipped default steps")
     a = ap.parse_args(argv)
+    if a.export:
+        from ..training.curves import plot_curves
+        from ..training.export import export_run
+
+        dst = export_run(a.out, a.export, a.default_steps)
+        print(f"exported {dst}; curves: {plot_curves(a.out, f'{a.out}/curves.png')}")
+        return 0
     mcfg = ModelConfig(fusion=a.fusion, **({"dim": a.dim} if a.dim else {}))
     cfg = TrainConfig(out=a.out, stage=a.stage, iters=a.iters, batch=a.batch, patch=a.patch, lr=a.lr,
                       grn_warmup=a.grn_warmup, init=a.init, max_minutes=a.max_minutes, workers=a.workers,
