@@ -155,7 +155,15 @@ def bench_e2e(seconds: float, rate: float = 30.0, steps=None) -> dict:
     from dsr_diff_ros.msg import UpscaleStats
     from dsr_diff_ros.ros.node import UpscaleNode
 
-    up = Upscaler.from_pretrained(None, device="cpu")
+    try:
+        up = Upscaler.from_pretrained(None, device="cpu")
+    except FileNotFoundError:  # no shipped weights yet: same architecture and cost, untrained
+        import torch
+
+        from dsr_diff_ros.model.config import ModelConfig
+        from dsr_diff_ros.model.dsr_diff import DSRDiff
+        torch.manual_seed(0)
+        up = Upscaler(DSRDiff(ModelConfig()), {"default_steps": 2}, torch.device("cpu"), model_id="untrained")
     rgb, _, lr, K = sample()
     rclpy.init()
     over = [Parameter("warmup", value=True)] + ([Parameter("steps", value=int(steps))] if steps else [])
@@ -201,7 +209,8 @@ def bench_e2e(seconds: float, rate: float = 30.0, steps=None) -> dict:
             "latency_inference_ms_p50": float(np.median(inf)) if inf.size else None,
             "latency_p50_first_half_ms": float(np.median(lat[:half])) if half else None,
             "latency_p50_second_half_ms": float(np.median(lat[half:])) if half else None,
-            "device": stats[-1][1].device if stats else None}
+            "device": stats[-1][1].device if stats else None, "model_id": up.model_id,
+            "frame": "640x480 rgb8 + 160x120 16UC1"}
 
 
 def main(argv=None):

@@ -49,6 +49,21 @@ def _bytes_field(arr: np.ndarray, cls):
     return out
 
 
+def _make(cls, data: np.ndarray, **fields):
+    """cls(**fields) with its uint8[] ``data`` set from ``data`` with a single copy (rclpy's generated
+    __init__ would copy the sequence once more, so ``data`` is assigned after construction)."""
+    value = _bytes_field(data, cls)
+    if _is_rosbags(cls):
+        return cls(data=value, **fields)
+    if "_check_fields" in getattr(cls, "__slots__", ()):
+        # with check_fields the generated setter keeps an array.array as is; without it, it copies it again
+        msg = cls(check_fields=True, **fields)
+    else:
+        msg = cls(**fields)
+    msg.data = value
+    return msg
+
+
 def _data_buffer(data) -> np.ndarray:
     if isinstance(data, np.ndarray):
         return data.reshape(-1).view(np.uint8)
@@ -156,8 +171,8 @@ def image_to_msg(arr: np.ndarray, encoding: str, header, msg_cls):
         raise ConversionError("empty image")
     a = np.ascontiguousarray(a, dtype=np.dtype(dtype).newbyteorder("<"))
     h, w = a.shape[:2]
-    return msg_cls(header=header, height=h, width=w, encoding=encoding, is_bigendian=0,
-                   step=w * ch * a.itemsize, data=_bytes_field(a, msg_cls))
+    return _make(msg_cls, a, header=header, height=h, width=w, encoding=encoding, is_bigendian=0,
+                 step=w * ch * a.itemsize)
 
 
 def depth_to_msg(depth_m: np.ndarray, header, msg_cls, encoding: str = "32FC1"):
@@ -257,9 +272,8 @@ def points_to_cloud(points: np.ndarray, rgb, header, cloud_cls, field_cls):
         buf[..., 4] = pack_rgb(rgb)
     names = dt.names
     fields = [field_cls(name=n, offset=int(dt.fields[n][1]), datatype=FLOAT32, count=1) for n in names]
-    return cloud_cls(header=header, height=h, width=w, fields=fields, is_bigendian=False,
-                     point_step=dt.itemsize, row_step=dt.itemsize * w, data=_bytes_field(buf, cloud_cls),
-                     is_dense=False)
+    return _make(cloud_cls, buf, header=header, height=h, width=w, fields=fields, is_bigendian=False,
+                 point_step=dt.itemsize, row_step=dt.itemsize * w, is_dense=False)
 
 
 def cloud_to_array(msg) -> np.ndarray:
