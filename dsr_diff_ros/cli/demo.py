@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", default=None)
     p.add_argument("--device", default="auto")
     p.add_argument("--steps", type=int, default=None)
-    p.add_argument("--storage", choices=("sqlite3", "mcap"), default="sqlite3")
+    p.add_argument("--storage", choices=("sqlite3", "mcap"), default="mcap")
     p.add_argument("--no-progress", action="store_true")
     return p
 

@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("folder", help="folder of RGB-D frames")
     p.add_argument("out", help="output rosbag2 directory")
-    p.add_argument("--storage", choices=("sqlite3", "mcap"), default="sqlite3")
+    p.add_argument("--storage", choices=("sqlite3", "mcap"), default="mcap")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output bag")
     p.add_argument("--rgb-topic", default=d.rgb_topic, help="colour topic (camera_info goes next to it)")
     p.add_argument("--depth-topic", default=d.depth_topic, help="depth topic (without --simulate)")

@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("bag", help="input bag: rosbag2 directory (sqlite3 or mcap) or ROS 1 .bag file")
     p.add_argument("-o", "--out", default=None, help="output rosbag2 (default: <bag>_upscaled next to the input)")
     p.add_argument("--report", default=None, help="report folder (default: reports/<bag name>); 'none' to skip")
-    p.add_argument("--storage", choices=("sqlite3", "mcap"), default="sqlite3", help="output bag storage")
+    p.add_argument("--storage", choices=("sqlite3", "mcap"), default="mcap", help="output bag storage")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output bag")
     p.add_argument("--list-topics", action="store_true", help="print the bag's topics and the detected roles, then exit")
     t = p.add_argument_group("input topics (auto-detected when not given)")

@@ -134,7 +134,7 @@ class BagWriter:
     interrupted run leaves a readable bag with everything written so far.
     """
 
-    def __init__(self, path: str | Path, storage: str = "sqlite3", overwrite: bool = False):
+    def __init__(self, path: str | Path, storage: str = "mcap", overwrite: bool = False):
         self.path = Path(path)
         if storage not in ("sqlite3", "mcap"):
             raise ValueError(f"storage must be 'sqlite3' or 'mcap', got {storage!r}")
@@ -179,6 +179,12 @@ class BagWriter:
         msgtype = msgtype or msg.__msgtype__
         c = self._conn(topic, msgtype)
         self._w.write(c, int(stamp_ns), self.typestore.serialize_cdr(msg, msgtype))
+        self.counts[topic] += 1
+
+    def write_raw(self, topic: str, msgtype: str, data: bytes, stamp_ns: int) -> None:
+        """Write already serialised CDR bytes of ``msgtype`` (output typestore definition)."""
+        c = self._conn(topic, msgtype)
+        self._w.write(c, int(stamp_ns), data)
         self.counts[topic] += 1
 
     def copy(self, reader: BagReader, topic: str, raw: bytes, stamp_ns: int, out_topic: Optional[str] = None,

@@ -8,6 +8,7 @@ Ctrl-C or a read error part-way stops the loop; the output bag is then closed wi
 """
 from __future__ import annotations
 
+import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,7 @@ class ReplayOptions:
     namespace: str = "/dsr_diff"
     points: bool = False
     copy_inputs: str = "all"            # "all" topics of the bag, "used" (selected ones) or "none"
-    storage: str = "sqlite3"
+    storage: str = "mcap"                # rosbag2 default since Iron; faster to write than sqlite3
     overwrite: bool = False
     baselines: tuple = ("bicubic", "guided")
     metrics: bool = True
@@ -298,7 +299,7 @@ class Replay:
         topics = res.output_topics
         out_info = r.info or rgb_info
         w.write(topics["depth"], enc.depth(r.depth, hdr, o.depth_encoding), logtime)
-        w.write(topics["info"], enc.info(out_info, hdr), logtime)
+        w.write_raw(topics["info"], "sensor_msgs/msg/CameraInfo", self._info_bytes(out_info, frame_id, stamp), logtime)
         if o.points and r.points is not None:
             w.write(topics["points"], enc.cloud(r.points, r.rgb, hdr), logtime)
         if self.sim is not None:
@@ -313,6 +314,20 @@ class Replay:
             t4 = time.perf_counter()
             self._score(res.frames - 1, stamp, rgb, depth, gt, r)
             tm["eval"] += time.perf_counter() - t4
+
+    def _info_bytes(self, intr: Intrinsics, frame_id: str, stamp: int) -> bytes:
+        """Serialised CameraInfo: built once per (intrinsics, frame_id), then only the stamp is patched
+        (CDR: 4-byte encapsulation header, then header.stamp sec int32 + nanosec uint32, little endian)."""
+        key = (intr, frame_id)
+        cache = self.__dict__.setdefault("_info_cache", {})
+        if key not in cache:
+            w = self._writer
+            cache[key] = bytearray(w.typestore.serialize_cdr(self._enc.info(intr, self._enc.header(0, frame_id)),
+                                                             "sensor_msgs/msg/CameraInfo"))
+            assert cache[key][:2] == b"\x00\x01", "expected little-endian CDR"
+        buf = bytearray(cache[key])
+        struct.pack_into("<iI", buf, 4, stamp // 1_000_000_000, stamp % 1_000_000_000)
+        return bytes(buf)
 
     def _stats(self, r, convert_ms: float, publish_ms: float) -> dict:
         up = self.pipeline.upscaler

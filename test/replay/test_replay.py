@@ -42,6 +42,11 @@ def test_replay_output_bag(sim_bag, upscaler, tmp_path):
             assert (st.input_width, st.output_width, st.scale) == (40, 160, 4.0)
     # stamps preserved: output header stamps and log times equal the input colour ones
     assert _stamps(out, OUT) == _stamps(sim_bag, "/camera/camera/color/image_raw")
+    assert _stamps(out, "/dsr_diff/depth_upscaled/camera_info") == _stamps(sim_bag, "/camera/camera/color/image_raw")
+    with BagReader(out) as r:
+        for tp, _, raw in r.messages(["/dsr_diff/depth_upscaled/camera_info"]):
+            m = r.deserialize(tp, raw)
+            assert (m.width, m.height, m.k[0], m.k[2]) == (160, 120, 130.0, 79.5)
     s = res.summary
     assert set(s) == {"dsr_diff", "bicubic", "guided"} or set(s) == {"baseline:bicubic", "bicubic", "guided"}
     for v in s.values():
