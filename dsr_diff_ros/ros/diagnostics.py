@@ -15,7 +15,7 @@ class NodeStats:
     """Thread-safe counters plus sliding windows (``window_s`` seconds) of input/output events and latencies."""
 
     COUNTERS = ("pairs_received", "pairs_processed", "pairs_replaced", "pairs_dropped_bad_input",
-                "pairs_sanitised", "time_resets", "unpaired_dropped")
+                "pairs_sanitised", "time_resets")
 
     def __init__(self, window_s: float = 10.0, clock=time.monotonic):
         self.window_s, self.clock = float(window_s), clock
