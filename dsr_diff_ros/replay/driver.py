@@ -293,6 +293,9 @@ class Replay:
         except FrameError as e:
             tm["infer"] += time.perf_counter() - t1
             return self._drop(f"stamp {stamp}: {e}")
+        except KeyboardInterrupt:  # the aborted inference is not replay overhead
+            tm["infer"] += time.perf_counter() - t1
+            raise
         t2 = time.perf_counter()
         tm["infer"] += t2 - t1
         hdr = enc.header(stamp, frame_id)
