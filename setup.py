@@ -15,7 +15,8 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=[package_name, package_name + ".*"]),
-    package_data={package_name: ["weights/*.safetensors", "weights/*.json"]},
+    package_data={package_name: ["weights/*.safetensors", "weights/*.json", "replay/sample/*.png",
+                                 "replay/sample/*.yaml", "replay/sample/*.txt", "replay/sample/*.md"]},
     include_package_data=False,
     install_requires=[
         "numpy",
