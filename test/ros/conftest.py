@@ -28,7 +28,7 @@ def upscaler():
 
 
 @pytest.fixture(scope="module")
-def ros_graph(upscaler):
+def ros_graph(upscaler, request):
     """(node, sensor, spinner) with a fresh rclpy context per test module."""
     rclpy = pytest.importorskip("rclpy")
     from rclpy.parameter import Parameter
@@ -37,11 +37,11 @@ def ros_graph(upscaler):
 
     from .harness import Sensor, Spinner, wait_for_matched
 
+    params = {"warmup": False, "slop": 0.02, "queue_size": 5, "input_check_delay": 1.0, "diagnostics_period": 0.5}
+    params.update(getattr(request.module, "NODE_PARAMS", {}))   # a test module may override parameters
     rclpy.init()
-    node = UpscaleNode(upscaler=upscaler, parameter_overrides=[
-        Parameter("warmup", value=False), Parameter("slop", value=0.02), Parameter("queue_size", value=5),
-        Parameter("input_check_delay", value=1.0), Parameter("diagnostics_period", value=0.5)])
-    sensor = Sensor()
+    node = UpscaleNode(upscaler=upscaler, parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
+    sensor = Sensor(compressed=params.get("rgb_compressed", False))
     spin = Spinner(node, sensor.node)
     assert wait_for_matched(sensor), "fake sensor and node did not discover each other"
     yield node, sensor, spin

@@ -11,7 +11,7 @@ import numpy as np
 import rclpy
 from builtin_interfaces.msg import Time
 from rclpy.executors import MultiThreadedExecutor
-from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 from std_msgs.msg import Header
 
 from dsr_diff_ros.ros import convert as cv
@@ -45,14 +45,16 @@ def stamp(t_s: float) -> Time:
 class Sensor:
     """Publishes rgb/image, depth/image and both camera infos; records outputs of the node."""
 
-    def __init__(self, ns=""):
+    def __init__(self, ns="", compressed=False):
         from dsr_diff_ros.msg import UpscaleStats
 
         self.node = rclpy.create_node("fake_sensor", namespace=ns)
         n = self.node
+        self.compressed = compressed
+        rgb = ("rgb/image/compressed", CompressedImage) if compressed else ("rgb/image", Image)
         self.pub = {k: n.create_publisher(t, k, 10) for k, t in [
-            ("rgb/image", Image), ("depth/image", Image), ("rgb/camera_info", CameraInfo),
-            ("depth/camera_info", CameraInfo)]}
+            rgb, ("depth/image", Image), ("rgb/camera_info", CameraInfo), ("depth/camera_info", CameraInfo)]}
+        self.pub["rgb/image"] = self.pub[rgb[0]]
         self.got = {"depth": [], "info": [], "points": [], "stats": []}
         self.lock = threading.Lock()
         for key, typ, topic in [("depth", Image, "depth_upscaled/image"),
@@ -82,7 +84,11 @@ class Sensor:
         if infos:
             self.publish_info(K, t, "rgb")
             self.publish_info(K.scaled(depth_m.shape[1], depth_m.shape[0]), t, "depth")
+            time.sleep(0.02)  # let the infos be taken before the pair completes (drivers send them ahead)
         self.pub["depth/image"].publish(depth_msg or cv.depth_to_msg(depth_m, hd, Image, encoding))
+        if rgb_msg is None and self.compressed:
+            ok, png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+            rgb_msg = CompressedImage(header=h, format="rgb8; png compressed bgr8", data=png.tobytes())
         self.pub["rgb/image"].publish(rgb_msg or cv.image_to_msg(rgb, "rgb8", h, Image))
 
     def wait(self, key, n, timeout=30.0):
@@ -111,7 +117,7 @@ def wait_for_matched(sensor: Sensor, timeout=10.0):
     """Wait until the node's subscriptions see our publishers and we see its publishers."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if all(p.get_subscription_count() > 0 for p in sensor.pub.values()) and \
+        if all(p.get_subscription_count() > 0 for p in set(sensor.pub.values())) and \
                 sensor.node.count_publishers("depth_upscaled/image") > 0:
             return True
         time.sleep(0.05)

@@ -1,0 +1,61 @@
+"""Node options: compressed colour input, registration in the node (extrinsic from the parameter), 16UC1
+output, cloud decimation (also changed at run time), publish_points off."""
+import time
+
+import numpy as np
+from rclpy.parameter import Parameter
+
+from dsr_diff_ros.ros import convert as cv
+
+from .harness import FRAME_ID, load_frames
+
+NODE_PARAMS = {"rgb_compressed": True, "register_depth": True, "use_tf": False,
+               "depth_to_rgb": [0.01, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0], "output_encoding": "16UC1",
+               "points_decimation": 2}
+FRAMES = load_frames(1)
+
+
+def test_compressed_registered_16uc1_decimated(ros_graph):
+    node, s, _ = ros_graph
+    rgb, d, K = FRAMES[0]
+    s.publish_pair(rgb, d, K, 50.0)
+    assert s.wait("stats", 1) and s.wait("points", 1) and s.wait("depth", 1), node.stats.snapshot()
+    m = s.got["depth"][0]
+    assert (m.width, m.height, m.encoding, m.header.frame_id) == (320, 240, "16UC1", FRAME_ID)
+    mm = cv.image_to_array(m)
+    assert mm.dtype == np.uint16 and (mm > 0).any()
+    pc = s.got["points"][0]
+    assert (pc.height, pc.width) == (120, 160)
+    a = cv.cloud_to_array(pc)
+    z = cv.depth_from_image(m)[::2, ::2]
+    np.testing.assert_allclose(np.where(z > 0, z, np.nan), a["z"], atol=6e-4, equal_nan=True)  # mm rounding
+    assert (cv.unpack_rgb(a["rgb"]) == rgb[::2, ::2]).all()
+    assert s.got["stats"][0].latency_register_ms > 0
+
+    assert node.set_parameters([Parameter("points_decimation", value=4)])[0].successful
+    s.clear()
+    s.publish_pair(rgb, d, K, 51.0)
+    assert s.wait("points", 1)
+    assert (s.got["points"][0].height, s.got["points"][0].width) == (60, 80)
+
+    assert node.set_parameters([Parameter("publish_points", value=False)])[0].successful
+    s.clear()
+    s.publish_pair(rgb, d, K, 52.0)
+    assert s.wait("depth", 1)
+    time.sleep(0.5)
+    assert s.got["points"] == []
+
+
+def test_registration_needs_depth_info(ros_graph):
+    node, s, _ = ros_graph
+    rgb, d, K = FRAMES[0]
+    before = node.stats.counts["pairs_dropped_bad_input"]
+    node.reset("test: forget camera infos", None)
+    s.publish_info(K, 60.0, "rgb")                       # no depth camera info
+    time.sleep(0.2)
+    s.publish_pair(rgb, d, K, 60.0, infos=False)
+    end = time.monotonic() + 30
+    while node.stats.counts["pairs_dropped_bad_input"] == before and time.monotonic() < end:
+        time.sleep(0.05)
+    assert node.stats.counts["pairs_dropped_bad_input"] == before + 1
+    assert "camera info" in node.stats.last_error
