@@ -23,7 +23,6 @@ import threading
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")

@@ -95,7 +95,9 @@ def test_real_upscaler_outputs(upscaler):
     assert (r.stamp_ns, r.frame_id, r.input_hw, r.output_hw) == (5, "cam", f.depth.shape, (240, 320))
     r2 = Pipeline(upscaler, steps=1, register=True).process(f)
     assert r2.depth.shape == (240, 320) and r2.registered
-    # non-integer ratio
-    r3 = Pipeline(upscaler, steps=1, compute_points=False).process(
-        f.with_(depth=np.ascontiguousarray(f.depth[:, :]), rgb=f.rgb[:, :], depth_info=None))
-    assert r3.points is None
+    # non-integer ratio (320/120 = 2.67), no depth camera info (registered depth, same field of view)
+    import cv2
+    d3 = cv2.resize(f.depth, (120, 90), interpolation=cv2.INTER_NEAREST)
+    r3 = Pipeline(upscaler, steps=1, compute_points=False).process(f.with_(depth=d3, depth_info=None))
+    assert r3.points is None and r3.depth.shape == (240, 320) and r3.input_hw == (90, 120)
+    assert np.isfinite(r3.depth).mean() > 0.3
