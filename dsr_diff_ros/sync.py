@@ -131,6 +131,22 @@ class ApproximateTimeSynchronizer(TimeSynchronizer):
                 break
 
 
+def reset_synchronizer(sync) -> None:
+    """Empty the queues of this module's synchronizers or of message_filters' (which have no reset())."""
+    if hasattr(sync, "reset"):
+        sync.reset()
+        return
+    lock = getattr(sync, "lock", None)
+    if lock is not None:
+        lock.acquire()
+    try:
+        for q in getattr(sync, "queues", []):
+            q.clear()
+    finally:
+        if lock is not None:
+            lock.release()
+
+
 def make_synchronizer(fs, queue_size, slop, exact=False, prefer_ros=True):
     """Real message_filters synchronizer when importable (and ``prefer_ros``), else this module's.
 

@@ -5,7 +5,7 @@ import time
 from types import SimpleNamespace
 
 from dsr_diff_ros.sync import (ApproximateTimeSynchronizer, SimpleFilter, TimeSynchronizer,
-                               make_synchronizer, stamp_ns)
+                               make_synchronizer, reset_synchronizer, stamp_ns)
 
 
 def stamp(t_s):
@@ -153,3 +153,13 @@ def test_make_synchronizer_fallback():
     assert impl == "dsr_diff_ros.sync" and isinstance(ts, ApproximateTimeSynchronizer)
     ts, _ = make_synchronizer([SimpleFilter(), SimpleFilter()], 5, 0.02, exact=True, prefer_ros=False)
     assert type(ts) is TimeSynchronizer
+
+
+def test_reset_synchronizer_without_reset_method():
+    class Foreign:  # shaped like message_filters' synchronizers: queues + lock, no reset()
+        import threading
+        lock = threading.Lock()
+        queues = [{1: "a"}, {2: "b"}]
+    f = Foreign()
+    reset_synchronizer(f)
+    assert f.queues == [{}, {}]

@@ -19,7 +19,7 @@ from std_msgs.msg import Header
 from .. import geometry
 from ..frame import Frame
 from ..pipeline import FrameError, Pipeline
-from ..sync import SimpleFilter, make_synchronizer, stamp_ns
+from ..sync import SimpleFilter, make_synchronizer, reset_synchronizer, stamp_ns
 from . import convert, params, qos
 from .convert import ConversionError
 from .diagnostics import NodeStats, to_status
@@ -126,7 +126,7 @@ class UpscaleNode(Node):
         """Forget queued pairs, the pending pair and camera infos newer than ``t_new`` (time went backwards)."""
         self.get_logger().warning(f"resetting synchronizer and state: {why}")
         self.stats.inc("time_resets")
-        self.sync.reset()
+        reset_synchronizer(self.sync)
         tol = int(self.p["info_tolerance"] * 1e9)
         for cam, d in self.infos.items():
             keep = [(s, m) for s, m in d if t_new is not None and s <= t_new + tol]
