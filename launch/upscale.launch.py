@@ -12,7 +12,7 @@ import os
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
 from launch.conditions import IfCondition
-from launch.substitutions import LaunchConfiguration, PythonExpression
+from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
@@ -54,8 +54,7 @@ def generate_launch_description():
             "device": cfg("device"),
             "steps": ParameterValue(cfg("steps"), value_type=int),
             "weights": cfg("weights"),
-            "use_sim_time": ParameterValue(PythonExpression(["'", cfg("use_sim_time"), "'.lower() == 'true'"]),
-                                           value_type=bool),
+            "use_sim_time": ParameterValue(cfg("use_sim_time"), value_type=bool),
         }],
         remappings=[(topic, cfg(name)) for name, (topic, _) in INPUTS.items()],
     )
