@@ -14,13 +14,13 @@ PYTEST_ARGS ?=
 setup:
 	bash scripts/setup.sh
 
-test:
+test: setup
 	$(ROS_ENV) $(PY) -m pytest $(or $(TESTS),test) $(PYTEST_ARGS)
 
-test-fast:
+test-fast: setup
 	$(ROS_ENV) $(PY) -m pytest $(or $(TESTS),test) -m "not slow" $(PYTEST_ARGS)
 
-demo:
+demo: setup
 	$(ROS_ENV) $(VENV)/bin/dsr-diff-demo
 
 bench:

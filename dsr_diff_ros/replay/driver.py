@@ -26,7 +26,7 @@ from .codec import Encoder, decode_depth, decode_rgb, header_ns
 from .quality import MethodTracker, summarize
 from .sensor import SimSensorConfig, SimulatedSensor
 from .stats_msg import make_stats_msg
-from .topics import INFO, TopicError, TopicSelection, detect_topics, listing
+from .topics import TopicSelection, detect_topics, listing
 
 MODEL = "dsr_diff"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
+
+from ..evaluation.report import _jsonable
 
 COLUMNS = [  # (key, header, scale, format)
     ("rmse", "RMSE [cm]", 100, "{:.2f}"), ("mae", "MAE [cm]", 100, "{:.2f}"), ("absrel", "AbsRel", 1, "{:.4f}"),
@@ -32,18 +33,6 @@ def metrics_table(summary: dict, has_gt: bool) -> str:
     for name, s in summary.items():
         lines.append(f"| {name} | {s['n_frames']} | " + " | ".join(_fmt(s.get(k), sc, f) for k, _, sc, f in cols) + " |")
     return "\n".join(lines)
-
-
-def _jsonable(o):
-    if isinstance(o, dict):
-        return {str(k): _jsonable(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_jsonable(v) for v in o]
-    if isinstance(o, (np.floating, float)):
-        return float(o) if math.isfinite(float(o)) else None
-    if isinstance(o, np.integer):
-        return int(o)
-    return o
 
 
 def result_dict(res) -> dict:

@@ -6,7 +6,6 @@ continues. Every chunk also exports the EMA weights as ``<out>/stage<N>.safetens
 from __future__ import annotations
 
 import csv
-import json
 import math
 import random
 import time
