@@ -56,6 +56,16 @@ def test_train_resume_and_export(tmp_path):
     r2 = train(TrainConfig(out=str(tmp_path), stage=2, iters=2, batch=2, patch=32, workers=0, val_every=2,
                            grn_warmup=1, warmup_iters=1))
     assert r2["done"] and (tmp_path / "stage2.safetensors").exists()
+    from dsr_diff_ros import Upscaler
+    from dsr_diff_ros.training.curves import plot_curves
+    from dsr_diff_ros.training.export import export_run
+
+    st = export_run(tmp_path, "shipped", default_steps=1, dest_dir=tmp_path / "weights")
+    up = Upscaler.from_pretrained(st, device="cpu")
+    assert up.default_steps == 1 and up.config["training"]["stage1"]["iterations"] == 4
+    with pytest.raises(ValueError):
+        export_run(tmp_path, "bad", default_steps=9, dest_dir=tmp_path / "weights")
+    assert plot_curves(tmp_path, tmp_path / "curves.png").stat().st_size > 1000
 
 
 @pytest.mark.slow
