@@ -23,7 +23,11 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
+from dsr_diff_ros.ros.threads import reserve_core_for_executor
+
+reserve_core_for_executor()  # as dsr-diff-node does, before torch is imported
+
+import numpy as np  # noqa: E402
 
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 os.environ.setdefault("ROS_DOMAIN_ID", str(100 + os.getpid() % 100))
@@ -150,19 +154,10 @@ def bench_stages(repeats: int) -> dict:
 def bench_e2e(seconds: float, rate: float = 30.0, steps=None) -> dict:
     from rclpy.parameter import Parameter
 
-    from dsr_diff_ros import Upscaler
     from dsr_diff_ros.msg import UpscaleStats
-    from dsr_diff_ros.ros.node import UpscaleNode
+    from dsr_diff_ros.ros.node import UpscaleNode, load_upscaler
 
-    try:
-        up = Upscaler.from_pretrained(None, device="cpu")
-    except FileNotFoundError:  # no shipped weights yet: same architecture and cost, untrained
-        import torch
-
-        from dsr_diff_ros.model.config import ModelConfig
-        from dsr_diff_ros.model.dsr_diff import DSRDiff
-        torch.manual_seed(0)
-        up = Upscaler(DSRDiff(ModelConfig()), {"default_steps": 2}, torch.device("cpu"), model_id="untrained")
+    up = load_upscaler("", "cpu")  # as the node loads it
     rgb, _, lr, K = sample()
     rclpy.init()
     over = [Parameter("warmup", value=True)] + ([Parameter("steps", value=int(steps))] if steps else [])

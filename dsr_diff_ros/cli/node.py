@@ -8,6 +8,9 @@ import sys
 
 
 def main(argv=None) -> int:
+    from ..ros.threads import reserve_core_for_executor
+
+    reserve_core_for_executor()  # before torch is imported
     import rclpy
     from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 

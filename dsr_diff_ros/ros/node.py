@@ -23,6 +23,7 @@ from ..sync import SimpleFilter, make_synchronizer, reset_synchronizer, stamp_ns
 from . import convert, params, qos
 from .convert import ConversionError
 from .diagnostics import NodeStats, to_status
+from .threads import default_cpu_threads
 
 try:
     from ..msg import UpscaleStats
@@ -182,6 +183,10 @@ class UpscaleNode(Node):
 
     # ----------------------------------------------------------------------------------------- worker
     def _work(self):
+        if self.device == "cpu":  # OpenMP thread counts are per thread: cap them here, where inference runs
+            import torch
+
+            torch.set_num_threads(self.p["cpu_threads"] or default_cpu_threads())
         while True:
             with self._cond:
                 while self._running and self._pending is None:

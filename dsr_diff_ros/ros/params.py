@@ -9,6 +9,8 @@ from .qos import DEFAULTS as QOS_DEFAULTS
 PARAMS = {
     "device": ("auto", "Inference device: auto (CUDA when available), cuda or cpu", None, True),
     "weights": ("", "Model weights (name or path to .safetensors); empty: the shipped default", None, True),
+    "cpu_threads": (0, "PyTorch intra-op threads when inferring on the CPU; 0: auto = cores - 1 (at least 1), so "
+                       "the ROS executor keeps a core: oversubscribed OpenMP threads stall inference", (0, 256), True),
     "warmup": (True, "Run one dummy inference at start-up so the first frame is not slow", None, True),
     "queue_size": (10, "Synchronizer queue size per input", (1, 100), True),
     "slop": (0.02, "Approximate-time synchronization slop [s] (max stamp difference RGB/depth)", (0.0, 1.0), True),
