@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=1, help="data-generation worker processes")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--misregister", type=float, default=0.0,
+                    help="share of samples whose colour is shifted up to 2 px against depth (augmentation)")
     ap.add_argument("--ema", type=float, default=0.999, help="EMA decay of the exported weights")
     ap.add_argument("--val-every", type=int, default=500)
     ap.add_argument("--ckpt-every", type=int, default=250)
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     mcfg = ModelConfig(fusion=a.fusion, **({"dim": a.dim} if a.dim else {}))
     cfg = TrainConfig(out=a.out, stage=a.stage, iters=a.iters, batch=a.batch, patch=a.patch, lr=a.lr,
                       grn_warmup=a.grn_warmup, init=a.init, max_minutes=a.max_minutes, workers=a.workers,
-                      threads=a.threads, seed=a.seed, ema=a.ema, val_every=a.val_every, ckpt_every=a.ckpt_every, model=mcfg)
+                      threads=a.threads, seed=a.seed, ema=a.ema, misregister=a.misregister, val_every=a.val_every, ckpt_every=a.ckpt_every, model=mcfg)
     print(json.dumps(train(cfg)))
     return 0
 

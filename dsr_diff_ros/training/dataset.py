@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -33,6 +34,8 @@ class BatchSpec:
     p_x4: float = 0.4            # share of batches at exactly x4 (the shipped default's main use)
     scale_range: tuple = (2.0, 16.0)
     p_bicubic: float = 0.25      # share of samples degraded by the paper protocol instead of the sensor model
+    p_misregister: float = 0.0   # share of samples whose colour is shifted against depth (real RGB-D rigs are
+    max_shift: float = 2.0       # registered to a few pixels, not exactly), by up to max_shift HR pixels
 
 
 class SyntheticBatches(Dataset):
@@ -58,7 +61,13 @@ class SyntheticBatches(Dataset):
                 lr = degrade(sc.depth, scale, "bicubic")
             else:
                 lr = degrade(sc.depth, scale, "sensor", random_sensor(rng), rng)
-            rgbs.append(sc.rgb)
+            rgb = sc.rgb
+            mrng = np.random.default_rng([self.seed, i, k, 1])  # own stream: scenes do not depend on it
+            if mrng.random() < s.p_misregister:
+                dx, dy = mrng.uniform(-s.max_shift, s.max_shift, 2)
+                rgb = cv2.warpAffine(rgb, np.float32([[1, 0, dx], [0, 1, dy]]), rgb.shape[1::-1],
+                                     flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            rgbs.append(rgb)
             hrs.append(sc.depth)
             lrs.append(lr)
         return {

@@ -53,6 +53,7 @@ class TrainConfig:
     val_every: int = 500
     workers: int = 1
     threads: int = 0
+    misregister: float = 0.0     # share of samples with colour shifted against depth (augmentation)
     model: ModelConfig = field(default_factory=ModelConfig)
 
 
@@ -153,7 +154,7 @@ def train(cfg: TrainConfig) -> dict:
     runner: nn.Module = loss_mod
     if world > 1:
         runner = nn.parallel.DistributedDataParallel(loss_mod, find_unused_parameters=cfg.stage == 2)
-    spec = BatchSpec(batch=cfg.batch, patch=cfg.patch)
+    spec = BatchSpec(batch=cfg.batch, patch=cfg.patch, p_misregister=cfg.misregister)
     data = SyntheticBatches(spec, seed=cfg.seed * 1000 + rank)
     loader = DataLoader(data, batch_size=None, sampler=range(start, cfg.iters), num_workers=cfg.workers,
                         prefetch_factor=2 if cfg.workers else None, persistent_workers=False)

@@ -85,3 +85,15 @@ def test_ddp_two_cpu_processes(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     m, meta = load_weights(tmp_path / "stage1")
     assert meta["training"]["iterations"] == 3 and meta["training"]["batch"] == 4  # 2 ranks x 2
+
+
+def test_misregistration_augmentation_shifts_colour_only():
+    base = SyntheticBatches(BatchSpec(batch=2, patch=32), seed=5)[0]
+    same = SyntheticBatches(BatchSpec(batch=2, patch=32, p_misregister=0.0), seed=5)[0]
+    assert torch.equal(base["rgb"], same["rgb"])  # off: the data stream is unchanged
+    shifted = SyntheticBatches(BatchSpec(batch=2, patch=32, p_misregister=1.0, max_shift=2.0), seed=5)[0]
+    assert torch.equal(shifted["depth_hr"], base["depth_hr"]) and torch.equal(shifted["depth_lr"], base["depth_lr"])
+    diff = (shifted["rgb"] - base["rgb"]).abs()
+    assert diff.mean() > 0.001  # colour moved against the unchanged depth
+    # a shift of at most 2 px: the shifted image is closer to the original than to an unrelated image
+    assert diff.mean() < (base["rgb"][0] - base["rgb"][1]).abs().mean()
