@@ -169,7 +169,7 @@ def train(cfg: TrainConfig) -> dict:
     t0, it, last = time.time(), start, {}
     gen = torch.Generator().manual_seed(cfg.seed * 7 + rank + start)
 
-    def checkpoint(final: bool = False) -> None:
+    def checkpoint() -> None:
         if rank != 0:
             return
         info = {"iteration": it, "stage": cfg.stage, "elapsed_s": elapsed + time.time() - t0,
@@ -225,7 +225,7 @@ def train(cfg: TrainConfig) -> dict:
             bar.write("interrupted: saving a resumable checkpoint")
     finally:
         bar.close()
-        checkpoint(final=True)
+        checkpoint()
         if logf:
             logf.close()
         dist_utils.barrier()
