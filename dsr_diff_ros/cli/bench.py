@@ -92,7 +92,7 @@ def format_table(rows: list[dict], scale: float, mode: str) -> str:
 
 def main(argv=None) -> int:
     from ..evaluation.baselines import BASELINES, EXTRA_BASELINES
-    from ..evaluation.protocols import build_methods, load_upscaler
+    from ..evaluation.protocols import methods_for
     p = argparse.ArgumentParser(prog="dsr-diff-bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="/work/shared/data/rgbd" if os.path.isdir("/work/shared/data/rgbd") else None,
@@ -116,11 +116,8 @@ def main(argv=None) -> int:
         print(f"dsr-diff-bench: error: {e}", file=sys.stderr)
         return 2
     notes: list[str] = []
-    up = load_upscaler(a.weights, a.device, notes) if {"ours", "oracle"} & set(a.methods) else None
-    if up is not None and hasattr(up, "warmup"):
-        up.warmup()
     try:
-        methods = build_methods(a.methods, up, a.steps, notes)
+        up, methods = methods_for(a.methods, a.weights, a.device, a.steps, notes)
     except KeyError as e:
         print(f"dsr-diff-bench: error: {e.args[0]}", file=sys.stderr)
         return 2

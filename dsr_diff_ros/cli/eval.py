@@ -77,7 +77,7 @@ def open_sources(protocol: str, data: str, depth_div: float = 1.0) -> tuple[list
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from ..evaluation.protocols import build_methods, evaluate, get_protocol, load_upscaler
+    from ..evaluation.protocols import evaluate, get_protocol, load_upscaler, methods_for
     from ..evaluation.report import write_report
 
     try:
@@ -89,13 +89,9 @@ def main(argv=None) -> int:
     notes = [f"{p}: not used ({m})" for p, m in problems]
     for n in notes:
         print(f"warning: {n}", file=sys.stderr)
-    up = None
-    if any(m in ("ours", "oracle") for m in args.methods) or args.sweeps:
-        up = load_upscaler(args.weights, args.device, notes)
-        if up is not None and hasattr(up, "warmup"):
-            up.warmup()
     try:
-        methods = build_methods(args.methods, up, args.steps, notes)
+        up, methods = methods_for(args.methods, args.weights, args.device, args.steps, notes,
+                                  need_model=args.sweeps)
     except KeyError as e:
         print(f"dsr-diff-eval: error: {e.args[0]}", file=sys.stderr)
         return 2

@@ -240,3 +240,16 @@ def load_upscaler(weights: str | None = None, device: str = "auto", notes: Optio
     except (FileNotFoundError, OSError, KeyError, ValueError, RuntimeError) as e:
         notes.append(f"ours/oracle skipped: weights {weights or '(default)'} not loadable ({type(e).__name__}: {e})")
         return None
+
+
+def methods_for(names: Iterable[str], weights: str | None = None, device: str = "auto", steps: int | None = None,
+                notes: Optional[list] = None, need_model: bool = False):
+    """(upscaler or None, {name: method}): loads and warms up the Upscaler when 'ours'/'oracle' is asked for (or
+    ``need_model``), then ``build_methods``. Raises KeyError for an unknown method name."""
+    names = list(names)
+    up = None
+    if need_model or {"ours", "oracle"} & set(names):
+        up = load_upscaler(weights, device, notes)
+        if up is not None and hasattr(up, "warmup"):
+            up.warmup()
+    return up, build_methods(names, up, steps, notes)
