@@ -1,6 +1,7 @@
 """Procedural RGB-D scene generator (vectorised NumPy ray casting), deterministic per seed.
 
-A room (floor, ceiling, four walls) holding boxes, spheres and cylinders, seen by a pinhole camera. Surfaces get
+A room (floor, ceiling, four walls) holding boxes, spheres, cylinders and thin structures (bars: legs, poles,
+rails; racks: chair backs, railings, blinds of parallel slats with gaps), seen by a pinhole camera. Surfaces get
 varied textures (solid, checker, stripes, smooth noise, high-frequency 'posters' on flat walls) so that colour
 edges often carry no depth edge and the model must learn not to copy texture into depth; Lambertian lighting
 from a point light with ambient; occlusion edges wherever objects overlap.
@@ -29,6 +30,47 @@ def _rot_y(a: float) -> np.ndarray:
 def _rot_x(a: float) -> np.ndarray:
     c, s = np.cos(a), np.sin(a)
     return np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+
+
+def _rot_z(a: float) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    return np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
+
+
+def _hit_box(o: np.ndarray, d: np.ndarray, c: np.ndarray, half: np.ndarray, Rb: np.ndarray, best_t: np.ndarray):
+    """Slab test of rays (o, d (N, 3)) against the box centred at c with half-extents ``half`` along the columns of
+    ``Rb``. Returns (hit (N,) bool: nearer than best_t, t (N,), world normal (N, 3))."""
+    n = d.shape[0]
+    ol, dl = (o - c) @ Rb, d @ Rb
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1, t2 = (-half - ol) / dl, (half - ol) / dl
+        tmin, tmax = np.nanmax(np.minimum(t1, t2), 1), np.nanmin(np.maximum(t1, t2), 1)
+    hit = (tmax >= tmin) & (tmin > 1e-3) & (tmin < best_t)
+    axb = np.argmax(np.minimum(t1, t2), 1)
+    nl = np.zeros((n, 3))
+    nl[np.arange(n), axb] = -np.sign(dl[np.arange(n), axb])
+    return hit, tmin, nl @ Rb.T
+
+
+def _thin_parts(kind: str, c: np.ndarray, extent: float, rng: np.random.Generator, scale: float) -> list[tuple]:
+    """Boxes (centre, half-extents, rotation) of a thin structure of half-length ~``extent``. 'bar': one leg / pole /
+    rail, 0.8-8 cm thick; 'rack': 3-7 parallel slats with gaps and a cross rail (chair back, railing; lying: blinds,
+    shelf)."""
+    long_ = extent * rng.uniform(0.8, 2.0)
+    thin = min(np.exp(rng.uniform(np.log(0.004), np.log(0.04))) * scale, long_ / 4)
+    R = _rot_y(rng.uniform(0, np.pi))
+    if rng.random() < 0.3:
+        R = R @ _rot_z(np.pi / 2)  # lying: rails, blinds
+    if kind == "bar":
+        return [(c, np.array([thin, long_, thin * rng.uniform(0.5, 2.0)]), R)]
+    k = int(rng.integers(3, 8))
+    pitch = thin * 2 * rng.uniform(1.5, 4.0)
+    depth = thin * rng.uniform(0.5, 2.0)
+    parts = [(c + R @ np.array([(j - (k - 1) / 2) * pitch, 0.0, 0.0]), np.array([thin, long_, depth]), R)
+             for j in range(k)]
+    rail = np.array([k * pitch / 2 + thin, thin * rng.uniform(1.0, 3.0), depth])
+    parts.append((c + R @ np.array([0.0, long_, 0.0]), rail, R))
+    return parts
 
 
 class _Texture:
@@ -118,7 +160,7 @@ class SceneGenerator:
         best_id = wall_id.copy()
         objects: dict[int, str] = {}
         for k in range(rng.integers(2, self.max_objects + 1)):
-            kind = rng.choice(["box", "sphere", "cylinder"], p=[0.5, 0.25, 0.25])
+            kind = rng.choice(["box", "sphere", "cylinder", "bar", "rack"], p=[0.4, 0.18, 0.17, 0.13, 0.12])
             size = np.exp(rng.uniform(np.log(0.05), np.log(0.7), 3)) * scale
             if rng.random() < 0.7:  # in front of the camera, anywhere in the view (floating or not)
                 zc = rng.uniform(0.3, 4.0) * scale
@@ -130,19 +172,19 @@ class SceneGenerator:
             oid = 6 + k
             if np.all(np.abs(cam - c) < size + 0.05 * scale):
                 continue  # never put the camera inside an object
-            if kind == "box":
-                Rb = _rot_y(rng.uniform(0, np.pi))
-                ol, dl = (o - c) @ Rb, d @ Rb
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    t1, t2 = (-size - ol) / dl, (size - ol) / dl
-                tmin, tmax = np.nanmax(np.minimum(t1, t2), 1), np.nanmin(np.maximum(t1, t2), 1)
-                hit = (tmax >= tmin) & (tmin > 1e-3) & (tmin < best_t)
-                axb = np.argmax(np.minimum(t1, t2), 1)
-                nl = np.zeros((n, 3))
-                nl[np.arange(n), axb] = -np.sign(dl[np.arange(n), axb])
-                nrm = nl @ Rb.T
-                t = tmin
-            elif kind == "sphere":
+            if kind in ("box", "bar", "rack"):
+                parts = [(c, size, _rot_y(rng.uniform(0, np.pi)))] if kind == "box" else \
+                    _thin_parts(kind, c, float(size.max()), rng, scale)
+                for pc, half, Rb in parts:
+                    if np.all(np.abs((cam - pc) @ Rb) < half + 0.02 * scale):
+                        continue  # the camera would be inside this part
+                    hit, t, nrm = _hit_box(o, d, pc, half, Rb, best_t)
+                    best_t = np.where(hit, t, best_t)
+                    best_id = np.where(hit, oid, best_id)
+                    best_nrm = np.where(hit[:, None], nrm, best_nrm)
+                objects[oid] = kind
+                continue
+            if kind == "sphere":
                 r = size[0]
                 c[1] = max(c[1], r)
                 oc = o - c
