@@ -32,12 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--export", metavar="NAME", default=None,
                     help="do not train: ship <out>/stage2 as dsr_diff_ros/weights/NAME and plot <out>/curves.png")
     ap.add_argument("--default-steps", type=int, default=None, help="with --export: the shipped default steps")
+    ap.add_argument("--note", default=None, help="with --export: a remark stored in the JSON (training.note)")
     a = ap.parse_args(argv)
     if a.export:
         from ..training.curves import plot_curves
         from ..training.export import export_run
 
-        dst = export_run(a.out, a.export, a.default_steps)
+        dst = export_run(a.out, a.export, a.default_steps, note=a.note)
         print(f"exported {dst}; curves: {plot_curves(a.out, f'{a.out}/curves.png')}")
         return 0
     mcfg = ModelConfig(fusion=a.fusion, **({"dim": a.dim} if a.dim else {}))

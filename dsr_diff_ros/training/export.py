@@ -8,18 +8,55 @@ from pathlib import Path
 from ..inference import WEIGHTS_DIR
 from ..model.checkpoint import load_weights, paths_for
 
+_RECIPE_KEYS = ("iters", "lr", "batch", "patch", "misregister", "seed", "grn_warmup", "ema", "init")
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def run_history(run: str | Path, _depth: int = 0) -> list[dict]:
+    """Training records of ``<run>/stage2``, oldest first, including the runs it was initialised from (a stage-2
+    run started with ``--init other/stage2`` is a fine-tune of that one): stage, iterations, hours, data and the
+    recipe (lr, misregister, seed, init...)."""
+    run = Path(run)
+    cfg = _read(run / "state_stage2.json").get("train_config", {})
+    init = cfg.get("init")
+    out: list[dict] = []
+    if init and Path(init).resolve() != (run / "stage1").resolve():
+        ip = Path(init)
+        if ip.name == "stage2" and _depth < 8:
+            out += run_history(ip.parent, _depth + 1)
+        else:
+            out.append({"weights": str(ip), **(_read(paths_for(ip)[1]).get("training") or {})})
+    else:
+        s1 = _read(paths_for(run / "stage1")[1]).get("training")
+        if s1:
+            s1_cfg = _read(run / "state_stage1.json").get("train_config", {})
+            out.append({"run": str(run), **s1, "recipe": {k: s1_cfg[k] for k in _RECIPE_KEYS if k in s1_cfg}})
+    s2 = _read(paths_for(run / "stage2")[1]).get("training") or {}
+    out.append({"run": str(run), **s2, "recipe": {k: cfg[k] for k in _RECIPE_KEYS if k in cfg}})
+    return out
+
 
 def export_run(run_dir: str | Path, name: str = "dsr_diff_default", default_steps: int | None = None,
-               extra: dict | None = None, dest_dir: str | Path = WEIGHTS_DIR) -> Path:
-    """Validate ``<run>/stage2`` by loading it, then write ``<dest>/<name>.safetensors`` + ``.json``."""
+               extra: dict | None = None, dest_dir: str | Path = WEIGHTS_DIR, note: str | None = None) -> Path:
+    """Validate ``<run>/stage2`` by loading it, then write ``<dest>/<name>.safetensors`` + ``.json``.
+
+    The JSON's ``training`` holds ``stage1`` (the first stage-1 record), ``stage2`` (this run's), ``history``
+    (every run on the way, see ``run_history``) and ``hours`` (their sum)."""
     run = Path(run_dir)
     model, meta = load_weights(run / "stage2")
     st_src, _ = paths_for(run / "stage2")
     st_dst, js_dst = paths_for(Path(dest_dir) / name)
     st_dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(st_src, st_dst)
-    stage1 = json.loads(paths_for(run / "stage1")[1].read_text()) if paths_for(run / "stage1")[1].exists() else {}
-    meta["training"] = {"stage1": stage1.get("training"), "stage2": meta.get("training")}
+    history = run_history(run)
+    stage1 = next((h for h in history if h.get("stage") == 1), None)
+    meta["training"] = {"stage1": stage1, "stage2": meta.get("training"), "history": history,
+                        "hours": round(sum(h.get("hours") or 0 for h in history), 3)}
+    if note:
+        meta["training"]["note"] = note
     if default_steps is not None:
         if not 1 <= default_steps <= model.cfg.timesteps:
             raise ValueError(f"default_steps must be in 1..{model.cfg.timesteps}")

@@ -65,6 +65,15 @@ def test_train_resume_and_export(tmp_path):
     assert up.default_steps == 1 and up.config["training"]["stage1"]["iterations"] == 4
     with pytest.raises(ValueError):
         export_run(tmp_path, "bad", default_steps=9, dest_dir=tmp_path / "weights")
+    # a fine-tune of the stage-2 weights in another run: the export keeps the whole history
+    ft = tmp_path / "ft"
+    train(TrainConfig(out=str(ft), stage=2, iters=1, batch=2, patch=32, workers=0, val_every=1, warmup_iters=1,
+                      init=str(tmp_path / "stage2"), misregister=0.5))
+    meta = Upscaler.from_pretrained(export_run(ft, "ft", dest_dir=tmp_path / "weights"), device="cpu").config
+    hist = meta["training"]["history"]
+    assert [(h["stage"], h["iterations"]) for h in hist] == [(1, 4), (2, 2), (2, 1)]
+    assert hist[-1]["recipe"]["misregister"] == 0.5 and hist[-1]["recipe"]["init"] == str(tmp_path / "stage2")
+    assert meta["training"]["stage1"]["iterations"] == 4
     assert plot_curves(tmp_path, tmp_path / "curves.png").stat().st_size > 1000
 
 
