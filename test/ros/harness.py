@@ -110,7 +110,9 @@ class Spinner:
         self.th.start()
 
     def stop(self):
-        self.ex.shutdown(timeout_sec=2.0)
+        """Shut the executor down and wait for its thread, so no node is destroyed under a running wait."""
+        self.ex.shutdown(timeout_sec=10.0)
+        self.th.join(timeout=10.0)
 
 
 def wait_for_matched(sensor: Sensor, timeout=10.0):
