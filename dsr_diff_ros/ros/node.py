@@ -54,10 +54,6 @@ class UpscaleNode(Node):
         self.pipeline = Pipeline(self.up, steps=steps, register=self.p["register_depth"],
                                  fill_holes=self.p["fill_holes"], compute_points=self.p["publish_points"],
                                  decimation=self.p["points_decimation"])
-        if self.p["warmup"] and hasattr(self.up, "warmup"):
-            t = time.perf_counter()
-            self.up.warmup()
-            log.info(f"warm-up done in {time.perf_counter() - t:.2f} s")
         self.stats = NodeStats()
         self._tf = self._make_tf() if (self.p["register_depth"] and self.p["use_tf"]) else None
         self._fallback_T = geometry.transform_from_xyz_quat(self.p["depth_to_rgb"][:3], self.p["depth_to_rgb"][3:])
@@ -66,8 +62,10 @@ class UpscaleNode(Node):
         self._pending = None
         self._running = True
         self._last_stamp = {}
+        self._ready = threading.Event()
         self._worker = threading.Thread(target=self._work, name="dsr_diff_worker", daemon=True)
         self._worker.start()
+        self._ready.wait()  # thread settings and warm-up happen in the worker, where inference runs
         self.add_on_set_parameters_callback(self._on_set_params)
         self.create_timer(self.p["diagnostics_period"], self._publish_diagnostics)
         self._check_timer = self.create_timer(self.p["input_check_delay"], self._check_inputs)
@@ -183,10 +181,19 @@ class UpscaleNode(Node):
 
     # ----------------------------------------------------------------------------------------- worker
     def _work(self):
-        if self.device == "cpu":  # OpenMP thread counts are per thread: cap them here, where inference runs
-            import torch
+        try:
+            if self.device == "cpu":  # OpenMP thread counts are per thread: cap them here, where inference runs
+                import torch
 
-            torch.set_num_threads(self.p["cpu_threads"] or default_cpu_threads())
+                torch.set_num_threads(self.p["cpu_threads"] or default_cpu_threads())
+            if self.p["warmup"] and hasattr(self.up, "warmup"):  # first-call costs paid on this thread
+                t = time.perf_counter()
+                self.up.warmup()
+                self.get_logger().info(f"warm-up done in {time.perf_counter() - t:.2f} s")
+        except Exception as e:  # a failed warm-up is not fatal: the first frame pays the cost instead
+            self.get_logger().warning(f"warm-up failed: {type(e).__name__}: {e}")
+        finally:
+            self._ready.set()
         while True:
             with self._cond:
                 while self._running and self._pending is None:

@@ -59,3 +59,36 @@ def test_registration_needs_depth_info(ros_graph):
         time.sleep(0.05)
     assert node.stats.counts["pairs_dropped_bad_input"] == before + 1
     assert "camera info" in node.stats.last_error
+
+
+class _RecordingUpscaler:
+    """The real Upscaler, recording on which thread (and with how many torch threads) warm-up ran; it can also
+    be told to fail its warm-up."""
+
+    def __init__(self, up, fail=False):
+        self._up, self.fail, self.warm = up, fail, []
+
+    def __getattr__(self, name):
+        return getattr(self._up, name)
+
+    def warmup(self):
+        import threading
+
+        import torch
+        self.warm.append((threading.current_thread().name, torch.get_num_threads()))
+        if self.fail:
+            raise RuntimeError("no memory for the warm-up")
+
+
+def test_warmup_runs_on_the_worker_before_the_node_is_ready(ros_graph, upscaler):
+    from dsr_diff_ros.ros.node import UpscaleNode
+
+    for fail in (False, True):
+        rec = _RecordingUpscaler(upscaler, fail=fail)
+        node = UpscaleNode(upscaler=rec, node_name=f"warm_{int(fail)}",
+                           parameter_overrides=[Parameter("warmup", value=True), Parameter("cpu_threads", value=1)])
+        try:
+            assert rec.warm == [("dsr_diff_worker", 1)]      # done by the time the constructor returned
+            assert node._worker.is_alive()                   # a failed warm-up does not end the worker
+        finally:
+            node.destroy_node()
