@@ -31,6 +31,8 @@ from dsr_diff_ros.evaluation.datasets import discover_sequences  # noqa: E402
 from dsr_diff_ros.evaluation.protocols import evaluate, frame_seed, make_lr, methods_for  # noqa: E402
 from dsr_diff_ros.evaluation.metrics import compute_metrics  # noqa: E402
 
+from bench_model import median_ms  # noqa: E402  (this folder)
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "rgbd"
 HELD_OUT_SEED = 10 ** 9
 LIMITS = {"params": 5e6, "latency_ms": 250.0, "real_ratio": 0.6, "synthetic_ratio": 0.5}
@@ -77,14 +79,7 @@ def main() -> int:
     rng = np.random.default_rng(0)
     depth = (1 + 3 * rng.random((120, 160))).astype(np.float32)
     rgb = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
-    for _ in range(2):
-        up.upscale(depth, rgb, steps=up.num_steps)
-    ts = []
-    for _ in range(a.repeats):
-        t = time.perf_counter()
-        up.upscale(depth, rgb, steps=up.num_steps)
-        ts.append((time.perf_counter() - t) * 1000)
-    latency = float(np.median(ts))
+    latency = median_ms(lambda: up.upscale(depth, rgb, steps=up.num_steps), a.repeats)
 
     sources, _ = discover_sequences(a.data)
     groups = {"real": [s for s in sources if "synthetic" not in s[0]],
