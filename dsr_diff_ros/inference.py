@@ -122,7 +122,7 @@ class Upscaler:
                 z = m.guidance_gt(p, h)
             else:
                 z = m.grn(p.rgb, p.lr_grid, self._steps(steps))
-            out = (m.reconstruct(p, z).float() * p.scale).clamp_min(0)
+            out = m.to_metres(p, m.reconstruct(p, z))
         out = torch.where(p.lr[:, 1:].amax(dim=(2, 3), keepdim=True) > 0, out, torch.full_like(out, float("nan")))
         if not fill_holes:
             out = torch.where(p.support, out, torch.full_like(out, float("nan")))

@@ -48,4 +48,10 @@ class DSRDiff(nn.Module):
             z = self.guidance_gt(p, depth_hr)
         else:
             z = self.grn(p.rgb, p.lr_grid, steps or self.cfg.timesteps)
-        return (self.reconstruct(p, z) * p.scale).clamp_min(0)
+        return self.to_metres(p, self.reconstruct(p, z))
+
+    @staticmethod
+    def to_metres(p: Prepared, out: torch.Tensor) -> torch.Tensor:
+        """Normalised output -> metres, limited to [0, farthest valid input depth] (the normalised range [0, 1]):
+        super-resolution must not invent depth beyond what the sensor saw (it cost nothing on the evaluation)."""
+        return out.float().clamp(0, 1) * p.scale

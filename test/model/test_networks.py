@@ -85,3 +85,18 @@ def test_fill_holes_and_normalisation():
     p = prepare(torch.where(m > 0, d, torch.full_like(d, float("nan"))), torch.rand(1, 3, 30, 30), 4)
     assert float(p.scale) == 2.0 and p.rgb.shape[-2:] == (32, 32) and p.hw == (30, 30)
     assert torch.isfinite(p.lr).all() and p.lr[0, 1].sum() == 64 - 9
+
+
+def test_output_stays_within_the_measured_range():
+    """However far the network overshoots, the metric output lies in [0, farthest valid input depth]."""
+    torch.manual_seed(0)
+    m = DSRDiff(CFG).eval()
+    lr = 1 + 2 * torch.rand(1, 1, 12, 16)
+    lr[..., :3, :3] = 0                                          # a hole
+    rgb = torch.rand(1, 3, 48, 64)
+    for bias in (5.0, -5.0):
+        torch.nn.init.constant_(m.dsrn.head.bias, bias)
+        with torch.no_grad():
+            out = m(lr, rgb, steps=1)
+        assert out.min() >= 0 and out.max() <= lr.max() * (1 + 1e-6)
+        assert torch.allclose(out, torch.full_like(out, float(lr.max())) if bias > 0 else torch.zeros_like(out))
