@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import rclpy
 from builtin_interfaces.msg import Time
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 from std_msgs.msg import Header
 
@@ -103,7 +103,7 @@ class Sensor:
 
 class Spinner:
     def __init__(self, *nodes):
-        self.ex = MultiThreadedExecutor(num_threads=3)
+        self.ex = SingleThreadedExecutor()  # as dsr-diff-node spins it (see docs/node.md, Executor)
         for n in nodes:
             self.ex.add_node(n)
         self.th = threading.Thread(target=self.ex.spin, daemon=True)
