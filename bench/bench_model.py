@@ -38,6 +38,18 @@ def median_ms(fn, repeats: int, warmup: int = 2) -> float:
     return float(np.median(ts) * 1000)
 
 
+def latency_input() -> tuple[np.ndarray, np.ndarray]:
+    """The benchmark frame: (120, 160) float32 depth in metres and (480, 640, 3) uint8 RGB, fixed seed."""
+    rng = np.random.default_rng(0)
+    depth = (1 + 3 * rng.random((120, 160))).astype(np.float32)
+    return depth, rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
+
+
+def machine_label(up) -> str:
+    return (f"{platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}, "
+            f"threads {torch.get_num_threads()}, device {up.device}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", default=None)
@@ -50,9 +62,7 @@ def main() -> int:
         torch.set_num_threads(a.threads)
     up = Upscaler.from_pretrained(a.weights, device=a.device)
     m = up.model
-    rng = np.random.default_rng(0)
-    depth = (1 + 3 * rng.random((120, 160))).astype(np.float32)
-    rgb = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    depth, rgb = latency_input()
     params = {k: sum(p.numel() for p in getattr(m, k).parameters()) for k in ("ggn", "dsrn", "grn")}
     runtime_params = params["dsrn"] + params["grn"]
     d_t = torch.from_numpy(depth)[None, None].to(up.device)
@@ -74,8 +84,7 @@ def main() -> int:
     gen_ms = (time.perf_counter() - t) / 20 * 1000
     size_mb = round(resolve_weights(a.weights).stat().st_size / 1e6, 2)
     res = {
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}, "
-                   f"threads {torch.get_num_threads()}, device {up.device}",
+        "machine": machine_label(up),
         "model_id": up.model_id, "input": "depth 160x120 + RGB 640x480 -> 640x480",
         "params_total": sum(params.values()), "params_runtime (DSRN+GRN)": runtime_params, "params": params,
         "gflops_per_frame_T_steps": round(flops / 1e9, 2), "grn_ms_all_steps": round(grn_ms, 2),

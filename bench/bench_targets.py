@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -31,7 +29,7 @@ from dsr_diff_ros.evaluation.datasets import discover_sequences  # noqa: E402
 from dsr_diff_ros.evaluation.protocols import evaluate, frame_seed, make_lr, methods_for  # noqa: E402
 from dsr_diff_ros.evaluation.metrics import compute_metrics  # noqa: E402
 
-from bench_model import median_ms  # noqa: E402  (this folder)
+from bench_model import latency_input, machine_label, median_ms  # noqa: E402  (this folder)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "rgbd"
 HELD_OUT_SEED = 10 ** 9
@@ -76,9 +74,7 @@ def main() -> int:
         return 2
     params = sum(p.numel() for p in up.model.parameters())
 
-    rng = np.random.default_rng(0)
-    depth = (1 + 3 * rng.random((120, 160))).astype(np.float32)
-    rgb = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    depth, rgb = latency_input()
     latency = median_ms(lambda: up.upscale(depth, rgb, steps=up.num_steps), a.repeats)
 
     sources, _ = discover_sequences(a.data)
@@ -113,8 +109,7 @@ def main() -> int:
                            f"({r['rmse_cm']['ours']:.2f} / {r['rmse_cm']['bicubic']:.2f} cm)",
                            f"<= {LIMITS['synthetic_ratio']}", r["ratio_to_bicubic"] <= LIMITS["synthetic_ratio"]))
 
-    machine = (f"{platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}, "
-               f"threads {torch.get_num_threads()}, device {up.device}")
+    machine = machine_label(up)
     print(f"model {up.model_id} on {machine}")
     print("| target | measured | limit | met |\n|---|---|---|---|")
     for name, got, lim, ok in checks:
