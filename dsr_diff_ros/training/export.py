@@ -15,13 +15,23 @@ def _read(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def _config(run: Path, stage: int) -> dict:
+    return _read(run / f"state_stage{stage}.json").get("train_config", {})
+
+
+def _record(run: Path, stage: int) -> dict:
+    """One run's training record of a stage: the exported JSON's ``training`` plus the recipe it ran with."""
+    cfg = _config(run, stage)
+    return {"run": str(run), **(_read(paths_for(run / f"stage{stage}")[1]).get("training") or {}),
+            "recipe": {k: cfg[k] for k in _RECIPE_KEYS if k in cfg}}
+
+
 def run_history(run: str | Path, _depth: int = 0) -> list[dict]:
     """Training records of ``<run>/stage2``, oldest first, including the runs it was initialised from (a stage-2
     run started with ``--init other/stage2`` is a fine-tune of that one): stage, iterations, hours, data and the
     recipe (lr, misregister, seed, init...)."""
     run = Path(run)
-    cfg = _read(run / "state_stage2.json").get("train_config", {})
-    init = cfg.get("init")
+    init = _config(run, 2).get("init")
     out: list[dict] = []
     if init and Path(init).resolve() != (run / "stage1").resolve():
         ip = Path(init)
@@ -29,13 +39,9 @@ def run_history(run: str | Path, _depth: int = 0) -> list[dict]:
             out += run_history(ip.parent, _depth + 1)
         else:
             out.append({"weights": str(ip), **(_read(paths_for(ip)[1]).get("training") or {})})
-    else:
-        s1 = _read(paths_for(run / "stage1")[1]).get("training")
-        if s1:
-            s1_cfg = _read(run / "state_stage1.json").get("train_config", {})
-            out.append({"run": str(run), **s1, "recipe": {k: s1_cfg[k] for k in _RECIPE_KEYS if k in s1_cfg}})
-    s2 = _read(paths_for(run / "stage2")[1]).get("training") or {}
-    out.append({"run": str(run), **s2, "recipe": {k: cfg[k] for k in _RECIPE_KEYS if k in cfg}})
+    elif paths_for(run / "stage1")[1].exists():
+        out.append(_record(run, 1))
+    out.append(_record(run, 2))
     return out
 
 
