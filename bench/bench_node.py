@@ -41,7 +41,7 @@ from dsr_diff_ros.data.degradations import degrade  # noqa: E402
 from dsr_diff_ros.data.folder import RGBDFolder  # noqa: E402
 from dsr_diff_ros.frame import Frame  # noqa: E402
 from dsr_diff_ros.pipeline import Pipeline  # noqa: E402
-from dsr_diff_ros.ros import convert as cv  # noqa: E402
+from dsr_diff_ros import convert as cv  # noqa: E402
 from dsr_diff_ros.ros.memory import tune_malloc  # noqa: E402
 
 DATA = Path("/work/shared/data/rgbd/kinect_office_seq")

@@ -1,6 +1,6 @@
-"""Message <-> array helpers of the replay, on top of the node's ``ros.convert`` (the same conversion code).
+"""Message <-> array helpers of the replay, on top of the node's ``dsr_diff_ros.convert`` (the same conversion code).
 
-Adds what ``ros.convert`` does not cover: compressed *depth* (``image_transport`` ``compressedDepth`` and
+Adds what ``dsr_diff_ros.convert`` does not cover: compressed *depth* (``image_transport`` ``compressedDepth`` and
 plain 16-bit PNG ``compressed``), dispatch on the message type, header construction with rosbags classes.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 
 from ..frame import Intrinsics
-from ..ros import convert
-from ..ros.convert import ConversionError
+from .. import convert
+from ..convert import ConversionError
 from .topics import COMPRESSED
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from ..evaluation import baselines
 from ..frame import Frame, Intrinsics
 from ..pipeline import FrameError, Pipeline
-from ..ros import convert
+from .. import convert
 from ..sync import ApproximateTimeSynchronizer, SimpleFilter
 from .bagio import BagError, BagReader, BagWriter
 from .codec import Encoder, decode_depth, decode_rgb, header_ns

@@ -20,8 +20,9 @@ from .. import geometry
 from ..frame import Frame
 from ..pipeline import FrameError, Pipeline
 from ..sync import SimpleFilter, make_synchronizer, reset_synchronizer, stamp_ns
-from . import convert, params, qos
-from .convert import ConversionError
+from .. import convert
+from . import params, qos
+from ..convert import ConversionError
 from .diagnostics import NodeStats, to_status
 from .threads import default_cpu_threads
 

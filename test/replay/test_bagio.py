@@ -8,7 +8,7 @@ from dsr_diff_ros.data.folder import RGBDFolder
 from dsr_diff_ros.replay.bagio import BagError, BagReader, BagWriter
 from dsr_diff_ros.replay.codec import decode_depth, decode_rgb, depth_from_compressed, header_ns
 from dsr_diff_ros.replay.make_bag import FOLDER_EPOCH_NS, MakeBagConfig, make_bag
-from dsr_diff_ros.ros import convert
+from dsr_diff_ros import convert
 
 
 @pytest.mark.parametrize("storage", ["sqlite3", "mcap"])

@@ -14,7 +14,7 @@ from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 from std_msgs.msg import Header
 
-from dsr_diff_ros.ros import convert as cv
+from dsr_diff_ros import convert as cv
 
 DATA = Path("/work/shared/data/rgbd/kinect_office_seq")
 FRAME_ID = "camera_color_optical_frame"

@@ -6,7 +6,7 @@ import pytest
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 
-from dsr_diff_ros.ros import convert as cv
+from dsr_diff_ros import convert as cv
 
 from .harness import FRAME_ID, load_frames
 

@@ -5,7 +5,7 @@ import time
 import numpy as np
 from rclpy.parameter import Parameter
 
-from dsr_diff_ros.ros import convert as cv
+from dsr_diff_ros import convert as cv
 
 from .harness import FRAME_ID, load_frames
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from dsr_diff_ros.frame import Intrinsics
-from dsr_diff_ros.ros import convert as cv
+from dsr_diff_ros import convert as cv
 
 sm = pytest.importorskip("sensor_msgs.msg")
 from std_msgs.msg import Header  # noqa: E402

@@ -15,7 +15,7 @@ import array
 
 import numpy as np
 
-from ..frame import Intrinsics
+from .frame import Intrinsics
 
 
 class ConversionError(ValueError):
