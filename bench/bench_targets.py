@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""The model issue's targets in one table: size, latency and accuracy of a checkpoint, each against its limit.
+"""The model issue's targets in one table: size, latency and accuracy of a checkpoint, each against its limit,
+with the classical peers (bicubic, guided filter, joint bilateral upsampling, domain transform) beside ours.
 
-    python bench/bench_targets.py [--weights NAME] [--data ../shared/data/rgbd] [--threads 0]
+    python bench/bench_targets.py [--weights NAME] [--data ../shared/data] [--threads 0] [--every 2]
 
-Accuracy, x4 sensor-mode degradation (``evaluation.protocols``, same seeds as ``dsr-diff-eval``), RMSE on valid
-GT pixels, mean over frames:
-- real:       every sequence of ``--data`` whose name does not contain "synthetic" (the Kinect frames);
-- rendered:   the sequences whose name contains "synthetic" (the rendered living room);
-- generator:  ``--scenes`` 640x480 scenes of the procedural generator, seeds 10^9 + i (training draws its scene
-              seeds at random from [0, 2^62): these are unseen in practice; training patches are 128x128).
-Latency: median ``Upscaler.upscale`` of 160x120 depth + 640x480 RGB with all diffusion steps.
+Sets (``--data`` holds them; missing ones are skipped and listed):
+- tune (looked at while designing; never trained on): rgbdd_train's tune split (capture dates
+  data.real.RGBDD_TUNE_DATES; every ``--every``-th pair) and middlebury_train's tune scenes: bicubic protocol
+  x4/x8/x16 (limits 0.6/0.65/0.7 of bicubic's RMSE), the heavy-noise protocol x4 (``degrade(mode="noisy")``:
+  below guided and domain transform), and flat-region RMSE <= bicubic's.
+- report (scored once per candidate, never tuned on): nyu_v2_samples (NYU protocol, x4: <= 0.6 of bicubic) and
+  the real Kinect sequences of rgbd/ (sensor mode: x4 <= 0.65 of bicubic, below guided and domain transform at
+  x4/x8/x16, flat-region RMSE <= bicubic's).
+Latency: median ``Upscaler.upscale`` of 160x120 depth + 640x480 RGB at the default steps.
 Prints the table and writes bench/results/targets.json.
 """
 from __future__ import annotations
@@ -24,41 +27,32 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dsr_diff_ros.data.synthetic import SceneGenerator  # noqa: E402
-from dsr_diff_ros.evaluation.datasets import discover_sequences  # noqa: E402
-from dsr_diff_ros.evaluation.protocols import evaluate, frame_seed, make_lr, methods_for  # noqa: E402
-from dsr_diff_ros.evaluation.metrics import compute_metrics  # noqa: E402
+from dsr_diff_ros.data.folder import RGBDFolder  # noqa: E402
+from dsr_diff_ros.data.real import shared_data_dir  # noqa: E402
+from dsr_diff_ros.evaluation.datasets import RealSplit, discover_sequences  # noqa: E402
+from dsr_diff_ros.evaluation.protocols import evaluate, methods_for  # noqa: E402
 
 from bench_model import latency_input, machine_label, median_ms  # noqa: E402  (this folder)
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "rgbd"
-HELD_OUT_SEED = 10 ** 9
-LIMITS = {"params": 5e6, "latency_ms": 250.0, "real_ratio": 0.6, "synthetic_ratio": 0.5}
+PEERS = ["bicubic", "guided", "jbu", "dtf"]
+LIMITS = {"params": 5e6, "latency_ms": 250.0, "bicubic_x4": 0.6, "bicubic_x8": 0.65, "bicubic_x16": 0.7,
+          "nyu_x4": 0.6, "kinect_x4": 0.65}
 
 
-def mean_rmse(rows: list[dict]) -> dict[str, float]:
-    by: dict[str, list] = {}
-    for r in rows:
-        by.setdefault(r["method"], []).append(r["rmse"])
-    return {m: float(np.mean(v)) for m, v in by.items()}
-
-
-def generator_scenes(methods: dict, n: int, scale: float = 4.0) -> dict[str, float]:
-    gen = SceneGenerator(480, 640)
-    rows = []
-    for i in range(n):
-        s = gen(HELD_OUT_SEED + i)
-        lr = make_lr(s.depth, scale, "sensor", frame_seed("generator", i, "sensor", scale))
-        for name, fn in methods.items():
-            rows.append({"method": name, **compute_metrics(fn(lr, s.rgb, s.depth), s.depth, unit="cm")})
-    return mean_rmse(rows)
+def summary(res) -> dict:
+    """{(mode, scale): {method: {rmse, flat_rmse, edge_rmse}}}."""
+    out: dict = {}
+    for s in res.summary():
+        out.setdefault((s["mode"], s["scale"]), {})[s["method"]] = {k: s[k] for k in ("rmse", "flat_rmse",
+                                                                                     "edge_rmse")}
+    return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", default=None, help="checkpoint name or path (default: the shipped default)")
-    ap.add_argument("--data", default=str(SHARED), help="folder of RGB-D sequences")
-    ap.add_argument("--scenes", type=int, default=12, help="held-out generator scenes")
+    ap.add_argument("--data", default=str(shared_data_dir() or ""), help="the shared data folder")
+    ap.add_argument("--every", type=int, default=2, help="RGB-D-D tune split: every n-th pair")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--repeats", type=int, default=7)
@@ -68,55 +62,98 @@ def main() -> int:
 
     if a.threads:
         torch.set_num_threads(a.threads)
-    up, methods = methods_for(["bicubic", "guided", "ours"], a.weights, a.device)
+    up, methods = methods_for(PEERS + ["ours"], a.weights, a.device)
     if up is None:
         print("bench_targets: the model could not be loaded", file=sys.stderr)
         return 2
     params = sum(p.numel() for p in up.model.parameters())
-
     depth, rgb = latency_input()
-    latency = median_ms(lambda: up.upscale(depth, rgb, steps=up.num_steps), a.repeats)
+    latency = median_ms(lambda: up.upscale(depth, rgb), a.repeats)
+    root = Path(a.data) if a.data else None
+    results, skipped, checks = {}, [], []
 
-    sources, _ = discover_sequences(a.data)
-    groups = {"real": [s for s in sources if "synthetic" not in s[0]],
-              "rendered": [s for s in sources if "synthetic" in s[0]]}
-    acc = {}
-    for g, srcs in groups.items():
-        if srcs:
-            res = evaluate(srcs, methods, scales=(4,), modes=("sensor",), progress=False, n_examples=0)
-            acc[g] = {"rmse_cm": mean_rmse(res.rows), "frames": len(res.rows) // len(methods),
-                      "sequences": [n for n, _ in srcs]}
-    acc["generator"] = {"rmse_cm": generator_scenes(methods, a.scenes), "frames": a.scenes,
-                        "sequences": [f"SceneGenerator(480, 640) seeds {HELD_OUT_SEED}+0..{a.scenes - 1}"]}
-    for v in acc.values():
-        r = v["rmse_cm"]
-        v["ratio_to_bicubic"] = r["ours"] / r["bicubic"]
+    def add(name, measured, limit, ok):
+        checks.append((name, measured, limit, bool(ok)))
 
-    checks = [("parameters", f"{params / 1e6:.2f} M", f"<= {LIMITS['params'] / 1e6:.0f} M", params <= LIMITS["params"]),
-              (f"latency 160x120 + 640x480, {up.num_steps} steps", f"{latency:.0f} ms",
-               f"<= {LIMITS['latency_ms']:.0f} ms", latency <= LIMITS["latency_ms"])]
-    if "real" in acc:
-        r = acc["real"]
-        checks.append(("real x4: ours / bicubic RMSE", f"{r['ratio_to_bicubic']:.3f} "
-                       f"({r['rmse_cm']['ours']:.2f} / {r['rmse_cm']['bicubic']:.2f} cm)",
-                       f"<= {LIMITS['real_ratio']}", r["ratio_to_bicubic"] <= LIMITS["real_ratio"]))
-        checks.append(("real x4: ours vs guided filter RMSE", f"{r['rmse_cm']['ours']:.2f} vs "
-                       f"{r['rmse_cm']['guided']:.2f} cm", "below", r["rmse_cm"]["ours"] < r["rmse_cm"]["guided"]))
-    for g in ("rendered", "generator"):
-        if g in acc:
-            r = acc[g]
-            checks.append((f"synthetic ({g}) x4: ours / bicubic RMSE", f"{r['ratio_to_bicubic']:.3f} "
-                           f"({r['rmse_cm']['ours']:.2f} / {r['rmse_cm']['bicubic']:.2f} cm)",
-                           f"<= {LIMITS['synthetic_ratio']}", r["ratio_to_bicubic"] <= LIMITS["synthetic_ratio"]))
+    def ratio(t, m="ours", ref="bicubic"):
+        return t[m]["rmse"] / t[ref]["rmse"]
+
+    add("parameters", f"{params / 1e6:.2f} M", "<= 5 M", params <= LIMITS["params"])
+    add(f"latency 160x120 + 640x480, {up.default_steps} steps", f"{latency:.0f} ms", "<= 250 ms",
+        latency <= LIMITS["latency_ms"])
+    sets = [("rgbdd tune", "rgbdd_train", "sensor", lambda p: [("rgbdd_tune", RealSplit(p, "rgbdd", "tune", a.every))]),
+            ("middlebury tune", "middlebury_train", "middlebury",
+             lambda p: [("middlebury_tune", RealSplit(p, "middlebury", "tune"))])]
+    for label, sub, proto, make in sets:
+        if root is None or not (root / sub).is_dir():
+            skipped.append(label)
+            continue
+        src = make(root / sub)
+        s = summary(evaluate(src, methods, scales=(4, 8, 16), protocol=proto, modes=("bicubic",), progress=False,
+                             n_examples=0))
+        s.update(summary(evaluate(src, methods, scales=(4,), protocol=proto, modes=("noisy",), progress=False,
+                                  n_examples=0)))
+        results[label] = s
+        for sc in (4, 8, 16):
+            t = s[("bicubic", sc)]
+            add(f"{label} bicubic x{sc}: ours / bicubic", f"{ratio(t):.3f}", f"<= {LIMITS[f'bicubic_x{sc}']}",
+                ratio(t) <= LIMITS[f"bicubic_x{sc}"])
+        t = s[("noisy", 4)]
+        add(f"{label} heavy noise x4: ours vs guided / domain transform",
+            f"{t['ours']['rmse']:.3g} vs {t['guided']['rmse']:.3g} / {t['dtf']['rmse']:.3g}", "below both",
+            t["ours"]["rmse"] < min(t["guided"]["rmse"], t["dtf"]["rmse"]))
+        t = s[("bicubic", 4)]
+        add(f"{label} bicubic x4: flat-region RMSE ours vs bicubic",
+            f"{t['ours']['flat_rmse']:.3g} vs {t['bicubic']['flat_rmse']:.3g}", "<=",
+            t["ours"]["flat_rmse"] <= t["bicubic"]["flat_rmse"])
+    if root is not None and (root / "nyu_v2_samples").is_dir():
+        s = summary(evaluate([("nyu_v2_samples", RGBDFolder(root / "nyu_v2_samples"))], methods, scales=(4, 8, 16),
+                             protocol="nyu", progress=False, n_examples=0))
+        results["nyu report"] = s
+        t = s[("bicubic", 4)]
+        add("NYU samples (report) bicubic x4: ours / bicubic", f"{ratio(t):.3f}", "<= 0.6", ratio(t) <= LIMITS["nyu_x4"])
+        add("NYU samples (report) x4: flat-region RMSE ours vs bicubic",
+            f"{t['ours']['flat_rmse']:.2f} vs {t['bicubic']['flat_rmse']:.2f} cm", "<=",
+            t["ours"]["flat_rmse"] <= t["bicubic"]["flat_rmse"])
+    else:
+        skipped.append("nyu report")
+    if root is not None and (root / "rgbd").is_dir():
+        seqs, _ = discover_sequences(root / "rgbd")
+        real = [s for s in seqs if "synthetic" not in s[0]]
+        s = summary(evaluate(real, methods, scales=(4, 8, 16), protocol="sensor", modes=("sensor",), progress=False,
+                             n_examples=0))
+        results["kinect report"] = s
+        t = s[("sensor", 4)]
+        add("Kinect frames (report) sensor x4: ours / bicubic", f"{ratio(t):.3f}", "<= 0.65",
+            ratio(t) <= LIMITS["kinect_x4"])
+        for sc in (4, 8, 16):
+            t = s[("sensor", sc)]
+            add(f"Kinect frames (report) sensor x{sc}: ours vs guided / domain transform",
+                f"{t['ours']['rmse']:.2f} vs {t['guided']['rmse']:.2f} / {t['dtf']['rmse']:.2f} cm", "below both",
+                t["ours"]["rmse"] < min(t["guided"]["rmse"], t["dtf"]["rmse"]))
+        t = s[("sensor", 4)]
+        add("Kinect frames (report) x4: flat-region RMSE ours vs bicubic",
+            f"{t['ours']['flat_rmse']:.2f} vs {t['bicubic']['flat_rmse']:.2f} cm", "<=",
+            t["ours"]["flat_rmse"] <= t["bicubic"]["flat_rmse"])
+    else:
+        skipped.append("kinect report")
 
     machine = machine_label(up)
-    print(f"model {up.model_id} on {machine}")
+    print(f"model {up.model_id} on {machine}" + (f"; skipped (data absent): {', '.join(skipped)}" if skipped else ""))
     print("| target | measured | limit | met |\n|---|---|---|---|")
     for name, got, lim, ok in checks:
         print(f"| {name} | {got} | {lim} | {'yes' if ok else 'NO'} |")
+    print("\nRMSE per set (unit: cm; Middlebury: 0-255 scale)")
+    print("| set | mode | scale | " + " | ".join(PEERS + ["ours"]) + " | ours flat | bicubic flat |")
+    print("|---|---|---|" + "---|" * (len(PEERS) + 3))
+    for label, s in results.items():
+        for (mode, sc), t in s.items():
+            print(f"| {label} | {mode} | x{sc:g} | " + " | ".join(f"{t[m]['rmse']:.3g}" for m in PEERS + ["ours"])
+                  + f" | {t['ours']['flat_rmse']:.3g} | {t['bicubic']['flat_rmse']:.3g} |")
     res = {"model_id": up.model_id, "machine": machine, "limits": LIMITS, "params": params,
-           "latency_ms_median": latency, "accuracy_x4_sensor": acc,
-           "checks": [{"target": n, "measured": g, "limit": lim, "met": bool(ok)} for n, g, lim, ok in checks],
+           "latency_ms_median": latency, "default_steps": up.default_steps, "skipped": skipped,
+           "results": {label: {f"{mode} x{sc:g}": t for (mode, sc), t in s.items()} for label, s in results.items()},
+           "checks": [{"target": n, "measured": g, "limit": lim, "met": ok} for n, g, lim, ok in checks],
            "time": time.strftime("%Y-%m-%d %H:%M:%S")}
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=2))

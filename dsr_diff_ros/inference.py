@@ -106,23 +106,35 @@ class Upscaler:
             raise ValueError(f"steps must be in 1..{self.num_steps}, got {steps}")
         return s
 
+    def _guidance_in(self, g: ArrayOrTensor, batch: int) -> torch.Tensor:
+        """A given prior as (B, z_ch, h_z, w_z) on the device; NumPy (z_ch, h_z, w_z) is accepted for one frame."""
+        t = torch.as_tensor(g, dtype=torch.float32).to(self.device)
+        if t.ndim == 3:
+            t = t[None]
+        zc = self.model.cfg.z_ch
+        if t.ndim != 4 or t.shape[1] != zc or t.shape[0] not in (1, batch) or t.shape[-1] == 0 or t.shape[-2] == 0:
+            raise ValueError(f"guidance must be ({zc}, h, w) or (B, {zc}, h, w) with B = {batch}, got {tuple(t.shape)}")
+        if not torch.isfinite(t).all():
+            raise ValueError("guidance contains NaN or Inf")
+        return t.expand(batch, -1, -1, -1)
+
     # -- the call ------------------------------------------------------------------------------------------
     @torch.inference_mode()
-    def _run(self, depth_lr, rgb, steps, fill_holes, depth_hr=None):
-        from .model.preprocess import prepare
-
+    def _run(self, depth_lr, rgb, steps, fill_holes, depth_hr=None, guidance=None, seed=None, prior_only=False):
         d, r, numpy_io = self._to_tensors(depth_lr, rgb)
         r = r.contiguous(memory_format=torch.channels_last)
         m = self.model
         with self._autocast():
-            p = prepare(d, r, m.cfg.unshuffle)
+            p = m.prepare(d, r)
+            z = self._guidance_in(guidance, d.shape[0]) if guidance is not None else None
             if depth_hr is not None:
                 h = torch.as_tensor(depth_hr, dtype=torch.float32, device=self.device)
-                h = h.reshape(1, 1, *h.shape[-2:]) if h.ndim == 2 else h
-                z = m.guidance_gt(p, h)
-            else:
-                z = m.grn(p.rgb, p.lr_grid, self._steps(steps))
-            out = m.to_metres(p, m.reconstruct(p, z))
+                z = m.guidance_gt(p, h.reshape(1, 1, *h.shape[-2:]) if h.ndim == 2 else h)
+            if prior_only:
+                z = m.guidance(p, self._steps(steps), seed=seed).float()
+                return z[0].cpu().numpy() if numpy_io else z
+            res = m.run(d, r, steps=self._steps(steps), z=z, seed=seed, prepared=p)
+        out = res.depth
         out = torch.where(p.lr[:, 1:].amax(dim=(2, 3), keepdim=True) > 0, out, torch.full_like(out, float("nan")))
         if not fill_holes:
             out = torch.where(p.support, out, torch.full_like(out, float("nan")))
@@ -131,21 +143,41 @@ class Upscaler:
         return out
 
     def upscale(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor, steps: int | None = None,
-                fill_holes: bool = True) -> ArrayOrTensor:
+                fill_holes: bool = True, guidance: ArrayOrTensor | None = None,
+                seed: int | None = None) -> ArrayOrTensor:
         """Upscale LR depth to the colour grid.
 
         depth_lr: (h, w) float32 metres (0/NaN/negative = invalid) or a (B,1,h,w) tensor
         rgb:      (H, W, 3) uint8 RGB or a (B,3,H,W) tensor (uint8 or float in [0,1]); any ratio H/h
-        steps:    reverse diffusion steps, 1..num_steps (None: default_steps)
+        steps:    reverse diffusion steps, 1..num_steps (None: default_steps); ignored with ``guidance``
         fill_holes: False -> NaN where the input had no valid depth nearby
+        guidance: a prior from ``guidance()`` (this frame's, another frame's, edited...) used instead of running
+                  GRN: (z_ch, h_z, w_z) array or (B|1, z_ch, h_z, w_z) tensor; resized if its grid differs
+        seed:     seed of GRN's initial noise (None: the fixed default, so outputs are deterministic)
         Returns (H, W) float32 metres (NumPy in -> NumPy out) or (B,1,H,W). All-invalid input -> all NaN.
         """
-        return self._run(depth_lr, rgb, steps, fill_holes)
+        return self._run(depth_lr, rgb, steps, fill_holes, guidance=guidance, seed=seed)
+
+    def guidance(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor, steps: int | None = None,
+                 seed: int | None = None) -> ArrayOrTensor:
+        """The guidance prior GRN recovers for this input: (z_ch, ceil(H'/8), ceil(W'/8)) float32 for NumPy input,
+        (B, z_ch, ...) tensor otherwise, where H', W' are the colour size rounded up to multiples of 4; values in
+        (-1, 1). Pass it back with ``upscale(..., guidance=g)``."""
+        return self._run(depth_lr, rgb, steps, True, seed=seed, prior_only=True)
 
     def upscale_oracle(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor, depth_hr: ArrayOrTensor,
                        fill_holes: bool = True) -> ArrayOrTensor:
-        """Upper bound: the guidance z from GGN on the HR ground truth instead of GRN (evaluation only)."""
+        """Upper bound: the prior from GGN on the HR ground truth instead of GRN (evaluation only)."""
         return self._run(depth_lr, rgb, None, fill_holes, depth_hr=depth_hr)
+
+    def oracle_guidance(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor, depth_hr: ArrayOrTensor) -> ArrayOrTensor:
+        """GGN's prior from the HR ground truth (same shape as ``guidance``; evaluation and ablations only)."""
+        d, r, numpy_io = self._to_tensors(depth_lr, rgb)
+        with torch.inference_mode():
+            p = self.model.prepare(d, r)
+            h = torch.as_tensor(depth_hr, dtype=torch.float32, device=self.device)
+            z = self.model.guidance_gt(p, h.reshape(1, 1, *h.shape[-2:]) if h.ndim == 2 else h).float()
+        return z[0].cpu().numpy() if numpy_io else z
 
     def warmup(self, rgb_hw: tuple[int, int] = (480, 640), depth_hw: tuple[int, int] = (120, 160),
                iterations: int = 2) -> None:

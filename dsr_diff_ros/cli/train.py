@@ -1,4 +1,4 @@
-"""dsr-diff-train: two-stage DSR-Diff training on procedural scenes (resumable; torchrun for DDP)."""
+"""dsr-diff-train: two-stage DSR-Diff training on real RGB-D pairs + procedural scenes (resumable; torchrun for DDP)."""
 from __future__ import annotations
 
 import argparse
@@ -22,8 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=1, help="data-generation worker processes")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--misregister", type=float, default=0.0,
-                    help="share of samples whose colour is shifted up to 2 px against depth (augmentation)")
+    ap.add_argument("--data-root", default=None,
+                    help="folder with rgbdd_train/ and middlebury_train/ (default: $DSR_SHARED_DATA or ../shared/data "
+                         "when present; 'none': procedural scenes only)")
+    ap.add_argument("--p-synthetic", type=float, default=0.3, help="share of procedural samples beside real data")
+    ap.add_argument("--init-dsrn", default=None,
+                    help="stage 1: warm-start tensors (safetensors), loaded where names and shapes match")
     ap.add_argument("--ema", type=float, default=0.999, help="EMA decay of the exported weights")
     ap.add_argument("--val-every", type=int, default=500)
     ap.add_argument("--ckpt-every", type=int, default=250)
@@ -44,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     mcfg = ModelConfig(fusion=a.fusion, **({"dim": a.dim} if a.dim else {}))
     cfg = TrainConfig(out=a.out, stage=a.stage, iters=a.iters, batch=a.batch, patch=a.patch, lr=a.lr,
                       grn_warmup=a.grn_warmup, init=a.init, max_minutes=a.max_minutes, workers=a.workers,
-                      threads=a.threads, seed=a.seed, ema=a.ema, misregister=a.misregister, val_every=a.val_every, ckpt_every=a.ckpt_every, model=mcfg)
+                      threads=a.threads, seed=a.seed, ema=a.ema, val_every=a.val_every, ckpt_every=a.ckpt_every,
+                      data_root=a.data_root, p_synthetic=a.p_synthetic, init_dsrn=a.init_dsrn, model=mcfg)
     print(json.dumps(train(cfg)))
     return 0
 

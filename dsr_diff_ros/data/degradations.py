@@ -39,11 +39,18 @@ def bicubic_downsample(depth_hr: np.ndarray, scale: float) -> np.ndarray:
 class SensorModel:
     """A configurable low-cost depth sensor (defaults: Kinect-class structured light).
 
-    noise:        "quadratic" (structured light, sigma = noise_std * z^2) or "linear" (ToF, sigma = noise_std * z)
-    noise_std:    coefficient of the noise law (metres^-1 for quadratic, unitless for linear)
+    noise:        "quadratic" (structured light, sigma = noise_std * z^2), "linear" (ToF, sigma = noise_std * z)
+                  or "constant" (sigma = noise_std metres, Park et al.'s noisy benchmark on a depth-like value)
+    noise_std:    coefficient of the noise law (metres^-1 for quadratic, unitless for linear, metres for constant)
     quant_mm:     depth quantisation step in millimetres (0: none)
+    disparity_step: structured-light disparity quantisation: 1/z rounded to multiples of this (1/m; Kinect v1
+                  ~0.003, i.e. a depth step of 0.003 z^2: 3 mm at 1 m, 5 cm at 4 m; 0: none)
     hole_rate:    fraction of LR pixels dropped at random (in blobs)
     edge_holes:   probability of dropping LR pixels on depth discontinuities
+    shadow:       probability of dropping the background band beside a nearer surface on one side (structured
+                  light's projector shadow), shadow_px LR pixels wide, on the side ``shadow_side`` (+1 right, -1 left)
+    dark_holes:   probability of dropping LR pixels whose colour is very dark (luma < dark_level) or saturated
+                  (absorbing and specular surfaces); needs the colour image
     flying:       probability that an edge pixel takes a value between foreground and background
     downsample:   "area" (integrating sensor), "nearest" (sub-sampling sensor) or "bicubic"
     max_range:    metres; beyond it the sensor reports 0
@@ -52,8 +59,14 @@ class SensorModel:
     noise: str = "quadratic"
     noise_std: float = 0.0015
     quant_mm: float = 1.0
+    disparity_step: float = 0.0
     hole_rate: float = 0.02
     edge_holes: float = 0.3
+    shadow: float = 0.0
+    shadow_px: int = 1
+    shadow_side: int = 1
+    dark_holes: float = 0.0
+    dark_level: float = 0.06
     flying: float = 0.2
     downsample: str = "area"
     max_range: float = 10.0
@@ -70,9 +83,29 @@ def _masked_area_resize(d: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def _shadow_mask(lr: np.ndarray, valid: np.ndarray, px: int, side: int) -> np.ndarray:
+    """LR pixels with a nearer surface (by > 5 %) within ``px`` pixels on ``side`` (+1: to the right)."""
+    near = np.full(lr.shape, np.inf, np.float32)
+    big = np.where(valid, lr, np.inf).astype(np.float32)
+    for k in range(1, px + 1):
+        sh = np.full(lr.shape, np.inf, np.float32)
+        if side > 0:
+            sh[:, :-k] = big[:, k:]
+        else:
+            sh[:, k:] = big[:, :-k]
+        near = np.minimum(near, sh)
+    return valid & (near < 0.95 * lr)
+
+
+def _dark_mask(rgb: np.ndarray, size_hw: tuple[int, int], level: float) -> np.ndarray:
+    luma = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), size_hw[::-1], interpolation=cv2.INTER_AREA) / 255.0
+    return (luma < level) | (luma > 0.985)
+
+
 def sensor_downsample(depth_hr: np.ndarray, scale: float, sensor: SensorModel | None = None,
-                      rng: np.random.Generator | int | None = 0) -> np.ndarray:
-    """Simulate a low-cost sensor seeing the scene of ``depth_hr`` at 1/scale resolution."""
+                      rng: np.random.Generator | int | None = 0, rgb: np.ndarray | None = None) -> np.ndarray:
+    """Simulate a low-cost sensor seeing the scene of ``depth_hr`` at 1/scale resolution (``rgb``: the (H,W,3)
+    uint8 colour image, used only for the dark/specular holes)."""
     s = sensor or SensorModel()
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     d = np.nan_to_num(depth_hr.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
@@ -96,14 +129,23 @@ def sensor_downsample(depth_hr: np.ndarray, scale: float, sensor: SensorModel | 
         t = rng.random(lr.shape).astype(np.float32)
         lr = np.where(fly, t * np.minimum(ero, dil) + (1 - t) * dil, lr)
     if s.noise_std > 0:
-        sigma = s.noise_std * (lr ** 2 if s.noise == "quadratic" else lr)
-        lr = lr + sigma * rng.standard_normal(lr.shape).astype(np.float32)
+        law = {"quadratic": lr ** 2, "linear": lr, "constant": np.ones_like(lr)}
+        if s.noise not in law:
+            raise ValueError(f"unknown noise law {s.noise!r} (expected quadratic, linear or constant)")
+        lr = lr + s.noise_std * law[s.noise] * rng.standard_normal(lr.shape).astype(np.float32)
+    if s.disparity_step > 0:
+        disp = np.round(1.0 / np.maximum(lr, 1e-3) / s.disparity_step) * s.disparity_step
+        lr = np.where(valid, 1.0 / np.maximum(disp, s.disparity_step), 0).astype(np.float32)
     if s.quant_mm > 0:
         q = s.quant_mm / 1000.0
         lr = np.round(lr / q) * q
     drop = np.zeros(lr.shape, bool)
     if s.edge_holes > 0:
         drop |= edge & (rng.random(lr.shape) < s.edge_holes)
+    if s.shadow > 0:
+        drop |= _shadow_mask(lr, valid, max(1, s.shadow_px), s.shadow_side) & (rng.random(lr.shape) < s.shadow)
+    if s.dark_holes > 0 and rgb is not None:
+        drop |= _dark_mask(rgb, lr.shape, s.dark_level) & (rng.random(lr.shape) < s.dark_holes)
     if s.hole_rate > 0:
         seeds = (rng.random(lr.shape) < s.hole_rate / 6).astype(np.uint8)
         drop |= cv2.dilate(seeds, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))) > 0
@@ -112,11 +154,29 @@ def sensor_downsample(depth_hr: np.ndarray, scale: float, sensor: SensorModel | 
     return lr.astype(np.float32)
 
 
+def noisy_downsample(depth_hr: np.ndarray, scale: float, rng: np.random.Generator | int | None = 0,
+                     rel_sigma: float = 0.03) -> np.ndarray:
+    """Heavy-noise protocol in the spirit of Park et al.'s noisy benchmark (noise std 651/disparity: relative noise
+    growing with distance): bicubic down-sampling, then Gaussian noise of sigma = rel_sigma * z * (z / median z),
+    i.e. 3 % of depth at the median depth, 6 % at twice it."""
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    lr = bicubic_downsample(depth_hr, scale)
+    v = lr > 0
+    if not v.any():
+        return lr
+    med = float(np.median(lr[v]))
+    noisy = lr + rel_sigma * lr * (lr / med) * rng.standard_normal(lr.shape).astype(np.float32)
+    return np.where(v, np.maximum(noisy, 1e-3), 0).astype(np.float32)
+
+
 def degrade(depth_hr: np.ndarray, scale: float, mode: str = "sensor", sensor: SensorModel | None = None,
-            rng: np.random.Generator | int | None = 0) -> np.ndarray:
-    """``mode``: "bicubic" (paper protocol) or "sensor" (low-cost sensor simulation)."""
+            rng: np.random.Generator | int | None = 0, rgb: np.ndarray | None = None) -> np.ndarray:
+    """``mode``: "bicubic" (paper protocol), "noisy" (bicubic + heavy noise, ``noisy_downsample``) or "sensor"
+    (low-cost sensor simulation)."""
     if mode == "bicubic":
         return bicubic_downsample(depth_hr, scale)
+    if mode == "noisy":
+        return noisy_downsample(depth_hr, scale, rng)
     if mode == "sensor":
-        return sensor_downsample(depth_hr, scale, sensor, rng)
-    raise ValueError(f"unknown degradation mode {mode!r} (expected 'bicubic' or 'sensor')")
+        return sensor_downsample(depth_hr, scale, sensor, rng, rgb)
+    raise ValueError(f"unknown degradation mode {mode!r} (expected 'bicubic', 'noisy' or 'sensor')")

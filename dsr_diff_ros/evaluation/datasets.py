@@ -119,3 +119,23 @@ def discover_sequences(path: str | os.PathLike) -> tuple[list[tuple[str, RGBDFol
         if not seqs:
             raise DatasetError(f"{root}: no RGB-D sequence found here or in its sub-folders ({first})") from None
         return seqs, problems
+
+
+class RealSplit:
+    """A split of the real training folders (``data.real``: RGB-D-D in metres, Middlebury as stored 0-255) as an
+    evaluation source of RGBDSample; ``every`` keeps every n-th pair (faster benchmarks)."""
+
+    def __init__(self, root: str | os.PathLike, kind: str, part: str = "tune", every: int = 1):
+        from ..data.real import read_middlebury, read_rgbdd
+
+        reader = {"rgbdd": read_rgbdd, "middlebury": read_middlebury}[kind]
+        self.pairs = reader(root, part)[::every]
+        self.errors: list[tuple[str, str]] = []
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __iter__(self):
+        for p in self.pairs:
+            H, W = p.depth.shape
+            yield RGBDSample(p.name, p.rgb, p.depth, Intrinsics(W, W, (W - 1) / 2, (H - 1) / 2, W, H))

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 UNIT_FACTOR = {"m": 1.0, "cm": 100.0, "mm": 1000.0, "255": 1.0, "0-255": 1.0, "raw": 1.0}
-METRIC_KEYS = ("rmse", "mae", "absrel", "delta1", "delta2", "delta3", "edge_rmse", "coverage")
+METRIC_KEYS = ("rmse", "mae", "absrel", "delta1", "delta2", "delta3", "edge_rmse", "flat_rmse", "coverage")
 
 
 def valid_mask(gt: np.ndarray, mask: Optional[np.ndarray] = None, crop: int = 0) -> np.ndarray:
@@ -61,7 +61,8 @@ def compute_metrics(pred: np.ndarray, gt: np.ndarray, mask: Optional[np.ndarray]
     pred, gt: (H, W) float depth (metres, or the 0-255 scale with ``unit="255"``); mask: optional (H, W) bool.
     crop: border pixels excluded on every side (NYU protocol: 6). quantize: round both to integers after
     unit scaling (the uint8 convention of the Middlebury/Lu reference code).
-    Returns a dict: rmse, mae, edge_rmse (in ``unit``), absrel, delta1..3 (fractions), coverage (fraction of valid
+    Returns a dict: rmse, mae, edge_rmse and flat_rmse (inside / outside the +-edge_width band around depth
+    edges; in ``unit``), absrel, delta1..3 (fractions), coverage (fraction of valid
     GT pixels with a finite positive prediction), n_valid, n_missing, n_edge. Error terms are NaN when no
     pixel qualifies.
     """
@@ -103,6 +104,14 @@ def compute_metrics(pred: np.ndarray, gt: np.ndarray, mask: Optional[np.ndarray]
         out["edge_rmse"] = float(np.sqrt(np.mean((pe - ge) ** 2)))
     else:
         out["edge_rmse"] = nan
+    flat = used & ~edge_band(gt, edge_width, edge_rel_threshold, valid=valid_mask(gt, mask))
+    if flat.any():
+        pf, gf = pred[flat] * f, gt[flat] * f
+        if quantize:
+            pf, gf = np.round(pf), np.round(gf)
+        out["flat_rmse"] = float(np.sqrt(np.mean((pf - gf) ** 2)))
+    else:
+        out["flat_rmse"] = nan
     return out
 
 

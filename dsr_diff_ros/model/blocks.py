@@ -1,12 +1,20 @@
-"""Transformer building blocks (Restormer/DiffIR style) modulated by the guidance vector z.
+"""Transformer building blocks (Restormer/DiffIR style) modulated by the spatial guidance prior.
 
-All feature maps are (B, C, H, W); z is (B, z_dim).
+All feature maps are (B, C, H, W); the prior embedding e is (B, z_embed, h, w) on any grid (resized to the
+features' grid once per group).
 """
 from __future__ import annotations
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+
+def resize_to(e: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """e resampled (bilinear) to x's spatial size; unchanged when it already matches."""
+    if e.shape[-2:] == x.shape[-2:]:
+        return e
+    return F.interpolate(e, size=x.shape[-2:], mode="bilinear", align_corners=False)
 
 
 class LayerNorm2d(nn.Module):
@@ -26,16 +34,20 @@ class LayerNorm2d(nn.Module):
 
 
 class Modulation(nn.Module):
-    """Per-channel scale and shift from z: x * (1 + s) + b (the prior-guided modulation of DiffIR)."""
+    """Per-pixel scale and shift from the prior embedding e (same grid as x): x * (1 + s) + b, (s, b) = 1x1 conv(e).
 
-    def __init__(self, z_dim: int, dim: int):
+    DiffIR's prior modulation made spatial (SFT). Default (not zero) initialisation of the weights: a zero
+    projection gives the prior no gradient at the start, and the first implementation's prior collapsed to a
+    constant that way.
+    """
+
+    def __init__(self, z_embed: int, dim: int):
         super().__init__()
-        self.proj = nn.Linear(z_dim, 2 * dim)
-        nn.init.zeros_(self.proj.weight)
+        self.proj = nn.Conv2d(z_embed, 2 * dim, 1)
         nn.init.zeros_(self.proj.bias)
 
-    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        s, b = self.proj(z).unsqueeze(-1).unsqueeze(-1).chunk(2, dim=1)
+    def forward(self, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        s, b = self.proj(e).chunk(2, dim=1)
         return x * (1 + s) + b
 
 
@@ -78,30 +90,33 @@ class GatedFFN(nn.Module):
 class TransformerBlock(nn.Module):
     """x + Attn(Mod(LN(x), z)); x + FFN(Mod(LN(x), z))."""
 
-    def __init__(self, dim: int, heads: int, ffn_factor: float, z_dim: int):
+    def __init__(self, dim: int, heads: int, ffn_factor: float, z_embed: int):
         super().__init__()
-        self.norm1, self.mod1 = LayerNorm2d(dim), Modulation(z_dim, dim)
+        self.norm1, self.mod1 = LayerNorm2d(dim), Modulation(z_embed, dim)
         self.attn = ChannelAttention(dim, heads)
-        self.norm2, self.mod2 = LayerNorm2d(dim), Modulation(z_dim, dim)
+        self.norm2, self.mod2 = LayerNorm2d(dim), Modulation(z_embed, dim)
         self.ffn = GatedFFN(dim, ffn_factor)
 
-    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.mod1(self.norm1(x), z))
-        return x + self.ffn(self.mod2(self.norm2(x), z))
+    def forward(self, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.mod1(self.norm1(x), e))
+        return x + self.ffn(self.mod2(self.norm2(x), e))
 
 
 class Group(nn.Module):
-    """A stack of guided transformer blocks with a residual conv (a 'feature-extraction group')."""
+    """A stack of guided transformer blocks with a residual conv (a 'feature-extraction group').
 
-    def __init__(self, n: int, dim: int, heads: int, ffn_factor: float, z_dim: int):
+    x (B,dim,h,w), e (B,z_embed,h',w') -> (B,dim,h,w); e is resized (bilinear) to (h, w) once."""
+
+    def __init__(self, n: int, dim: int, heads: int, ffn_factor: float, z_embed: int):
         super().__init__()
-        self.blocks = nn.ModuleList(TransformerBlock(dim, heads, ffn_factor, z_dim) for _ in range(n))
+        self.blocks = nn.ModuleList(TransformerBlock(dim, heads, ffn_factor, z_embed) for _ in range(n))
         self.tail = nn.Conv2d(dim, dim, 3, padding=1)
 
-    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        e = resize_to(e, x)
         y = x
         for blk in self.blocks:
-            y = blk(y, z)
+            y = blk(y, e)
         return x + self.tail(y)
 
 

@@ -12,7 +12,11 @@ class ModelConfig:
     dim:         channels of the transformer groups; heads: attention heads
     dfe_blocks / cfe_blocks / fuse_blocks: blocks in the depth group, colour group, and after FFM
     ffn_factor:  hidden expansion of the gated feed-forward
-    z_dim:       size of the guidance vector z (DiffIR: 256)
+    z_ch:        channels of the spatial guidance prior z (B, z_ch, H/(u*z_down), W/(u*z_down))
+    z_down:      the prior's grid is the working grid down-sampled by this factor (compactness)
+    z_embed:     channels of the prior embedding that every modulation reads
+    ggn_channels / grn_channels: widths of GGN and of GRN's condition encoder and denoiser
+    denoiser_blocks: residual blocks of GRN's conditional denoiser (run once per diffusion step)
     fusion:      "multiply" (FFM, the paper) or "concat" (ablation)
     timesteps:   T of the GRN diffusion; beta_start/beta_end: sqrt-linear ("linear" in DiffIR) schedule
     """
@@ -24,10 +28,12 @@ class ModelConfig:
     cfe_blocks: int = 2
     fuse_blocks: int = 3
     ffn_factor: float = 2.0
-    z_dim: int = 256
+    z_ch: int = 8
+    z_down: int = 2
+    z_embed: int = 16
     ggn_channels: int = 32
     grn_channels: int = 32
-    denoiser_layers: int = 3
+    denoiser_blocks: int = 1
     fusion: str = "multiply"
     timesteps: int = 4
     beta_start: float = 0.1

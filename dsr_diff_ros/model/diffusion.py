@@ -8,7 +8,7 @@ import torch.nn as nn
 
 
 class LatentDiffusion(nn.Module):
-    """T-step diffusion over a vector z (B, z_dim), x0-parameterised.
+    """T-step diffusion over a latent z (any shape, batch first), x0-parameterised.
 
     Schedule: beta = linspace(sqrt(beta_start), sqrt(beta_end), T)^2 (DiffIR's "linear").
     Sampling with k <= T steps visits an evenly spaced sub-sequence of t = T-1 .. 0 (DDIM, eta = 0).
@@ -34,7 +34,7 @@ class LatentDiffusion(nn.Module):
 
     def sample(self, denoise: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], z_T: torch.Tensor,
                steps: int) -> torch.Tensor:
-        """Run ``steps`` reverse steps from z_T; ``denoise(z_t, t_vec)`` predicts z0. Returns z0 (B, z_dim)."""
+        """Run ``steps`` reverse steps from z_T; ``denoise(z_t, t_vec)`` predicts z0. Returns z0 (shape of z_T)."""
         ts = self.timesteps_for(steps)
         z = z_T
         for i, t in enumerate(ts):

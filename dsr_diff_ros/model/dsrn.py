@@ -1,24 +1,24 @@
-"""DSRN: depth super-resolution network (DFE + CFE + FFM + reconstruction), guided by z."""
+"""DSRN: depth super-resolution network (DFE + CFE + FFM + reconstruction), guided by the spatial prior z."""
 from __future__ import annotations
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .blocks import Group
+from .blocks import Group, resize_to
 from .config import ModelConfig
 
 
 class DFE(nn.Module):
-    """Depth feature extraction on the native LR grid: (B,2,h,w) [depth, valid] -> (B,dim,h,w)."""
+    """Depth feature extraction on the native LR grid: (B,2,h,w) [depth, valid], prior embedding -> (B,dim,h,w)."""
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.embed = nn.Conv2d(2, cfg.dim, 3, padding=1)
-        self.group = Group(cfg.dfe_blocks, cfg.dim, cfg.heads, cfg.ffn_factor, cfg.z_dim)
+        self.group = Group(cfg.dfe_blocks, cfg.dim, cfg.heads, cfg.ffn_factor, cfg.z_embed)
 
-    def forward(self, lr: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        return self.group(self.embed(lr), z)
+    def forward(self, lr: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        return self.group(self.embed(lr), e)
 
 
 class CFE(nn.Module):
@@ -28,10 +28,10 @@ class CFE(nn.Module):
         super().__init__()
         self.u = cfg.unshuffle
         self.embed = nn.Conv2d(3 * self.u * self.u, cfg.dim, 3, padding=1)
-        self.group = Group(cfg.cfe_blocks, cfg.dim, cfg.heads, cfg.ffn_factor, cfg.z_dim)
+        self.group = Group(cfg.cfe_blocks, cfg.dim, cfg.heads, cfg.ffn_factor, cfg.z_embed)
 
-    def forward(self, rgb: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        return self.group(self.embed(F.pixel_unshuffle(rgb, self.u)), z)
+    def forward(self, rgb: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        return self.group(self.embed(F.pixel_unshuffle(rgb, self.u)), e)
 
 
 class FFM(nn.Module):
@@ -60,7 +60,10 @@ class DSRN(nn.Module):
     """Reconstructs the HR depth residual.
 
     lr (B,2,h,w) [normalised filled LR depth, valid mask], rgb (B,3,H,W) in [0,1] with H, W multiples of u,
-    z (B,z_dim) -> residual (B,1,H,W) to add to a cheap upsampling of the LR depth.
+    z (B,z_ch,h_z,w_z) the guidance prior -> residual (B,1,H,W) to add to a cheap upsampling of the LR depth.
+    The prior is upsampled to the working grid and embedded once (two 3x3 convs); every group's modulations
+    read that embedding, and it is also added to the fused features (1x1 conv): a direct path that makes the
+    prior matter from the first iteration.
     """
 
     def __init__(self, cfg: ModelConfig):
@@ -68,13 +71,17 @@ class DSRN(nn.Module):
         self.dfe, self.cfe = DFE(cfg), CFE(cfg)
         self.ffm = FFM(cfg.dim, cfg.fusion)
         self.base_embed = nn.Conv2d(1, cfg.dim, 3, padding=1)
-        self.fuse = Group(cfg.fuse_blocks, cfg.dim, cfg.heads, cfg.ffn_factor, cfg.z_dim)
+        self.fuse = Group(cfg.fuse_blocks, cfg.dim, cfg.heads, cfg.ffn_factor, cfg.z_embed)
         self.head = nn.Conv2d(cfg.dim, cfg.unshuffle ** 2, 3, padding=1)
+        self.z_embed = nn.Sequential(nn.Conv2d(cfg.z_ch, cfg.z_embed, 3, padding=1), nn.LeakyReLU(0.1, True),
+                                     nn.Conv2d(cfg.z_embed, cfg.z_embed, 3, padding=1), nn.LeakyReLU(0.1, True))
+        self.z_inject = nn.Conv2d(cfg.z_embed, cfg.dim, 1)
         self.u = cfg.unshuffle
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
     def forward(self, lr: torch.Tensor, rgb: torch.Tensor, base_grid: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """base_grid: (B,1,H/u,W/u) the upsampled LR depth on the working grid (positional depth cue)."""
-        x = self.ffm(self.dfe(lr, z), self.cfe(rgb, z)) + self.base_embed(base_grid)
-        return F.pixel_shuffle(self.head(self.fuse(x, z)), self.u)
+        e = self.z_embed(resize_to(z, base_grid))
+        x = self.ffm(self.dfe(lr, e), self.cfe(rgb, e)) + self.base_embed(base_grid) + self.z_inject(e)
+        return F.pixel_shuffle(self.head(self.fuse(x, e)), self.u)

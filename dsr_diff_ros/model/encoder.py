@@ -1,4 +1,4 @@
-"""Compact prior encoder shared by GGN (stage 1) and GRN's condition encoder (CPEN in DiffIR)."""
+"""Compact spatial prior encoder shared by GGN (stage 1) and GRN's condition encoder (CPEN in DiffIR)."""
 from __future__ import annotations
 
 import torch
@@ -8,18 +8,22 @@ from .blocks import ResBlock
 
 
 class PriorEncoder(nn.Module):
-    """(B, in_ch, h, w) -> (B, z_dim): conv, residual blocks, strided convs, global average pool, MLP."""
+    """(B, in_ch, h, w) on the working grid -> (B, out_ch, ceil(h/down), ceil(w/down)) on the prior's grid.
 
-    def __init__(self, in_ch: int, ch: int, z_dim: int, n_res: int = 2, stem_stride: int = 1):
+    conv3x3 + LeakyReLU, residual blocks, a strided conv to the prior's grid, a residual block, conv3x3 out.
+    DiffIR pools to a 256-d vector; here the prior stays spatial (a few channels on a coarse grid) so it can say
+    *where* edges lie, which a global vector cannot (the first implementation's vector collapsed to a constant).
+    """
+
+    def __init__(self, in_ch: int, ch: int, out_ch: int, down: int = 2, n_res: int = 2):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(in_ch, ch, 3, stride=stem_stride, padding=1), nn.LeakyReLU(0.1, True),
+            nn.Conv2d(in_ch, ch, 3, padding=1), nn.LeakyReLU(0.1, True),
             *[ResBlock(ch) for _ in range(n_res)],
-            nn.Conv2d(ch, ch * 2, 3, stride=2, padding=1), nn.LeakyReLU(0.1, True),
-            nn.Conv2d(ch * 2, ch * 2, 3, stride=2, padding=1), nn.LeakyReLU(0.1, True),
-            nn.Conv2d(ch * 2, z_dim, 3, padding=1), nn.LeakyReLU(0.1, True),
+            nn.Conv2d(ch, ch, 3, stride=down, padding=1), nn.LeakyReLU(0.1, True),
+            ResBlock(ch),
+            nn.Conv2d(ch, out_ch, 3, padding=1),
         )
-        self.mlp = nn.Sequential(nn.Linear(z_dim, z_dim), nn.LeakyReLU(0.1, True), nn.Linear(z_dim, z_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.mlp(self.body(x).mean(dim=(2, 3)))
+        return self.body(x)

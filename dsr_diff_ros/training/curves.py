@@ -30,15 +30,15 @@ def plot_curves(run_dir: str | Path, out_png: str | Path) -> Path:
                 ys = [sum(y for _, y in pts[max(0, k - 7):k + 1]) / len(pts[max(0, k - 7):k + 1])
                       for k in range(len(pts))]
                 ax1.plot([p[0] for p in pts], ys, style, label=f"stage {stage} {key}")
-        val = [(i, float(r["val_rmse"]), float(r["val_rmse_bicubic"])) for i, r in zip(it, rows)
-               if r["val_rmse"] not in ("nan", "")]
-        if val:
-            ax2.plot([v[0] for v in val], [v[1] for v in val], "o-", label=f"stage {stage} model")
-            ax2.plot([v[0] for v in val], [v[2] for v in val], "k--", alpha=0.5,
-                     label="bicubic" if stage == 1 else None)
+        for key, style in (("val_ratio", "o-"), ("val_ratio_bicubic", "s:"), ("val_ratio_sensor", "^:")):
+            val = [(i, float(r[key])) for i, r in zip(it, rows) if r.get(key) not in (None, "nan", "")]
+            if val:
+                ax2.plot([v[0] for v in val], [v[1] for v in val], style, label=f"stage {stage} {key[4:]}")
         offset = it[-1]
     ax1.set(xlabel="iteration", ylabel="L1 (normalised depth / guidance)", yscale="log", title="training loss")
-    ax2.set(xlabel="iteration", ylabel="RMSE (m)", title="validation: 16 synthetic scenes, x4 sensor mode")
+    ax2.axhline(1.0, color="k", alpha=0.4, lw=1)
+    ax2.set(xlabel="iteration", ylabel="RMSE / bicubic RMSE (geometric mean)",
+            title="validation: real tune frames, x4 (bicubic protocol, sensor)")
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -1,4 +1,14 @@
-"""Training batches: procedural scenes + random degradations, deterministic per (seed, index)."""
+"""Training batches: real RGB-D crops (RGB-D-D, Middlebury) + a bank of procedural scenes, degraded on the fly.
+
+The degradation mix (per sample; ranges in ``random_sensor`` and ``data.colour.random_colour``):
+  40 % clean bicubic (the field's protocols), 10 % bicubic + Gaussian noise of a constant sigma (Park et al.'s
+  noisy benchmark: 0.5-6 % of the median depth), 50 % a random low-cost sensor (ToF or structured light, clean to
+  heavy noise, holes, shadows, flying pixels, quantisation). Colour: 70 % of sensor samples and 25 % of bicubic
+  samples go through a random camera/rig (exposure, white balance, noise, motion blur, JPEG, misregistration up
+  to 4 px), so the model sees colour it must not trust.
+Scale per batch: 35 % x4, 20 % a real sensor's grid ratio (SENSOR_RATIOS), else log-uniform in [2, 16].
+Everything is deterministic in (seed, batch index).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,20 +18,35 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..data.degradations import SensorModel, degrade
+from ..data.colour import degrade_colour, random_colour
+from ..data.degradations import SensorModel, bicubic_downsample, degrade
+from ..data.real import RealPair, middlebury_to_metres
 from ..data.synthetic import SceneGenerator
+
+# RGB width / depth width of real rigs: 512x384 over 192x144 (phone ToF, RGB-D-D), 640x480 over 160x120,
+# 224x172 (pmd), 240x180, 320x240; 1280x720 over 240x180 and 320x240.
+SENSOR_RATIOS = (512 / 192, 640 / 160, 640 / 224, 640 / 240, 640 / 320, 1280 / 240, 1280 / 320, 512 / 160)
 
 
 def random_sensor(rng: np.random.Generator) -> SensorModel:
-    """A random low-cost sensor: structured light or ToF, light to heavy noise, holes, flying pixels."""
-    quad = rng.random() < 0.6
+    """A random low-cost depth sensor. Structured light (50 %): sigma = k z^2 with k log-uniform in
+    [2e-4, 1.2e-2] /m (at 2 m: 0.08-5 cm), disparity quantisation 0-0.004 /m, projector shadows 1-3 px.
+    ToF (50 %): sigma = k z with k log-uniform in [1e-3, 5e-2] (0.1-5 % of depth), more flying pixels.
+    Both: random hole blobs 0-8 %, edge holes 0-60 %, dark/specular holes 0-60 %, area or nearest sampling."""
+    sl = rng.random() < 0.5
     return SensorModel(
-        noise="quadratic" if quad else "linear",
-        noise_std=float(rng.uniform(0, 0.005) if quad else rng.uniform(0, 0.02)),
+        noise="quadratic" if sl else "linear",
+        noise_std=float(np.exp(rng.uniform(np.log(2e-4), np.log(1.2e-2))) if sl
+                        else np.exp(rng.uniform(np.log(1e-3), np.log(5e-2)))),
         quant_mm=float(rng.choice([0.0, 1.0, 2.0])),
-        hole_rate=float(rng.uniform(0, 0.06)),
+        disparity_step=float(rng.uniform(0, 0.004)) if sl and rng.random() < 0.5 else 0.0,
+        hole_rate=float(rng.uniform(0, 0.08)) if rng.random() < 0.7 else 0.0,
         edge_holes=float(rng.uniform(0, 0.6)),
-        flying=float(rng.uniform(0, 0.4)),
+        shadow=float(rng.uniform(0.3, 1.0)) if sl and rng.random() < 0.5 else 0.0,
+        shadow_px=int(rng.integers(1, 4)),
+        shadow_side=int(rng.choice([-1, 1])),
+        dark_holes=float(rng.uniform(0, 0.6)) if rng.random() < 0.4 else 0.0,
+        flying=float(rng.uniform(0, 0.3 if sl else 0.7)),
         downsample=str(rng.choice(["area", "nearest"])),
         max_range=1e3,
     )
@@ -31,44 +56,109 @@ def random_sensor(rng: np.random.Generator) -> SensorModel:
 class BatchSpec:
     batch: int = 8
     patch: int = 128
-    p_x4: float = 0.4            # share of batches at exactly x4 (the shipped default's main use)
+    p_x4: float = 0.35
+    p_sensor_ratio: float = 0.2
     scale_range: tuple = (2.0, 16.0)
-    p_bicubic: float = 0.25      # share of samples degraded by the paper protocol instead of the sensor model
-    p_misregister: float = 0.0   # share of samples whose colour is shifted against depth (real RGB-D rigs are
-    max_shift: float = 2.0       # registered to a few pixels, not exactly), by up to max_shift HR pixels
+    p_bicubic: float = 0.4
+    p_noisy_bicubic: float = 0.1
+    p_colour_sensor: float = 0.7
+    p_colour_bicubic: float = 0.25
+    max_shift: float = 4.0
+    p_synthetic: float = 0.3      # share of samples from the procedural bank (the rest: real pairs)
+    p_middlebury: float = 0.2     # share of the real samples from Middlebury (the rest: RGB-D-D)
+    bank_size: int = 384          # procedural scenes generated once, reused with flips
 
 
-class SyntheticBatches(Dataset):
-    """``ds[i]`` -> dict(rgb (B,3,P,P) [0,1], depth_hr (B,1,P,P) m, depth_lr (B,1,h,w) m 0=invalid, scale float).
-    One scale per batch (non-integer allowed); everything deterministic in (seed, i)."""
+class SceneBank:
+    """``n`` procedural scenes of ``size`` px, generated on first use (35 ms each), deterministic in ``seed``."""
 
-    def __init__(self, spec: BatchSpec = BatchSpec(), seed: int = 0, length: int = 10 ** 9):
+    def __init__(self, n: int, size: int, seed: int):
+        self.n, self.size, self.seed, self._scenes = n, size, seed, None
+
+    def get(self, k: int):
+        if self._scenes is None:
+            gen = SceneGenerator(self.size, self.size)
+            self._scenes = [gen(self.seed * 100003 + j) for j in range(self.n)]
+        s = self._scenes[k % self.n]
+        return s.rgb, s.depth
+
+
+class TrainingBatches(Dataset):
+    """``ds[i]`` -> dict(rgb (B,3,P,P) [0,1], depth_hr (B,1,P,P), depth_lr (B,1,h,w) 0 = invalid, scale float).
+
+    real: RGB-D-D pairs (metres) and Middlebury pairs (disparity-like values, turned into metres per sample).
+    With no real pairs every sample is procedural."""
+
+    def __init__(self, spec: BatchSpec = BatchSpec(), real: list[RealPair] = (), seed: int = 0,
+                 length: int = 10 ** 9):
         self.spec, self.seed, self.length = spec, seed, length
-        self.gen = SceneGenerator(spec.patch, spec.patch)
+        self.rgbdd = [p for p in real if p.kind == "rgbdd" and min(p.depth.shape) >= spec.patch]
+        self.mb = [p for p in real if p.kind == "middlebury" and min(p.depth.shape) >= spec.patch]
+        self.bank = SceneBank(spec.bank_size, spec.patch, seed)
 
     def __len__(self) -> int:
         return self.length
 
-    def __getitem__(self, i: int) -> dict:
+    def _scale(self, rng: np.random.Generator) -> float:
         s = self.spec
-        rng = np.random.default_rng([self.seed, i])
+        r = rng.random()
+        if r < s.p_x4:
+            return 4.0
+        if r < s.p_x4 + s.p_sensor_ratio:
+            return float(rng.choice(SENSOR_RATIOS))
         lo, hi = s.scale_range
-        scale = 4.0 if rng.random() < s.p_x4 else float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+        return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+
+    def _crop(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(P,P,3) uint8 RGB and (P,P) float32 metres (0 = no ground truth)."""
+        s, P = self.spec, self.spec.patch
+        real = self.rgbdd or self.mb
+        if not real or rng.random() < s.p_synthetic:
+            rgb, d = self.bank.get(int(rng.integers(1 << 30)))
+        else:
+            use_mb = bool(self.mb) and (not self.rgbdd or rng.random() < s.p_middlebury)
+            pair = self.mb[rng.integers(len(self.mb))] if use_mb else self.rgbdd[rng.integers(len(self.rgbdd))]
+            rgb, d = pair.rgb, pair.depth
+            H, W = d.shape
+            zoom = rng.uniform(max(P / H, P / W, 0.5), 1.0) if rng.random() < 0.3 else 1.0
+            ch, cw = int(np.ceil(P / zoom)), int(np.ceil(P / zoom))
+            y, x = int(rng.integers(0, H - ch + 1)), int(rng.integers(0, W - cw + 1))
+            rgb, d = rgb[y:y + ch, x:x + cw], d[y:y + ch, x:x + cw]
+            if (ch, cw) != (P, P):
+                rgb = cv2.resize(rgb, (P, P), interpolation=cv2.INTER_AREA)
+                d = cv2.resize(d, (P, P), interpolation=cv2.INTER_NEAREST)
+            if use_mb:
+                d = middlebury_to_metres(d, rng)
+        if rng.random() < 0.5:
+            rgb, d = rgb[:, ::-1], d[:, ::-1]
+        return np.ascontiguousarray(rgb), np.ascontiguousarray(d, dtype=np.float32)
+
+    def _degrade(self, rgb: np.ndarray, d: np.ndarray, scale: float, rng: np.random.Generator):
+        s = self.spec
+        r = rng.random()
+        if r < s.p_bicubic + s.p_noisy_bicubic:
+            lr = bicubic_downsample(d, scale)
+            if r >= s.p_bicubic:
+                v = lr > 0
+                sigma = rng.uniform(0.005, 0.06) * float(np.median(lr[v])) if v.any() else 0.0
+                lr = np.where(v, np.maximum(lr + sigma * rng.standard_normal(lr.shape).astype(np.float32), 1e-3), 0)
+            p_col = s.p_colour_bicubic
+        else:
+            lr = degrade(d, scale, "sensor", random_sensor(rng), rng, rgb=rgb)
+            p_col = s.p_colour_sensor
+        if rng.random() < p_col:
+            rgb = degrade_colour(rgb, random_colour(rng, s.max_shift), rng)
+        return rgb, lr.astype(np.float32)
+
+    def __getitem__(self, i: int) -> dict:
+        rng = np.random.default_rng([self.seed, i])
+        scale = self._scale(rng)
         rgbs, hrs, lrs = [], [], []
-        for k in range(s.batch):
-            sc = self.gen(int(rng.integers(2 ** 62)))
-            if rng.random() < s.p_bicubic:
-                lr = degrade(sc.depth, scale, "bicubic")
-            else:
-                lr = degrade(sc.depth, scale, "sensor", random_sensor(rng), rng)
-            rgb = sc.rgb
-            mrng = np.random.default_rng([self.seed, i, k, 1])  # own stream: scenes do not depend on it
-            if mrng.random() < s.p_misregister:
-                dx, dy = mrng.uniform(-s.max_shift, s.max_shift, 2)
-                rgb = cv2.warpAffine(rgb, np.float32([[1, 0, dx], [0, 1, dy]]), rgb.shape[1::-1],
-                                     flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            rgbs.append(rgb)
-            hrs.append(sc.depth)
+        for _ in range(self.spec.batch):
+            rgb, d = self._crop(rng)
+            rgb_in, lr = self._degrade(rgb, d, scale, rng)
+            rgbs.append(rgb_in)
+            hrs.append(d)
             lrs.append(lr)
         return {
             "rgb": torch.from_numpy(np.stack(rgbs)).permute(0, 3, 1, 2).float() / 255.0,

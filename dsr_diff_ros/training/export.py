@@ -8,7 +8,8 @@ from pathlib import Path
 from ..inference import WEIGHTS_DIR
 from ..model.checkpoint import load_weights, paths_for
 
-_RECIPE_KEYS = ("iters", "lr", "batch", "patch", "misregister", "seed", "grn_warmup", "ema", "init")
+_RECIPE_KEYS = ("iters", "lr", "batch", "patch", "p_synthetic", "data_root", "init_dsrn", "seed", "grn_warmup", "ema",
+                "init")
 
 
 def _read(path: Path) -> dict:
@@ -29,7 +30,7 @@ def _record(run: Path, stage: int) -> dict:
 def run_history(run: str | Path, _depth: int = 0) -> list[dict]:
     """Training records of ``<run>/stage2``, oldest first, including the runs it was initialised from (a stage-2
     run started with ``--init other/stage2`` is a fine-tune of that one): stage, iterations, hours, data and the
-    recipe (lr, misregister, seed, init...)."""
+    recipe (lr, p_synthetic, seed, init...)."""
     run = Path(run)
     init = _config(run, 2).get("init")
     out: list[dict] = []

@@ -1,5 +1,8 @@
 """Two-stage DSR-Diff training (DiffIR recipe): stage 1 GGN + DSRN; stage 2 GRN (+ DSRN) from the frozen GGN.
 
+Data: real RGB-D pairs (RGB-D-D, Middlebury; their ``train`` split) + procedural scenes, degraded on the fly
+(``training.dataset``); validation on the real ``tune`` split (x4, bicubic protocol and a sensor model).
+
 Resumable: each call runs until ``iters`` or ``max_minutes`` and leaves ``<out>/state_stage<N>.*``; calling again
 continues. Every chunk also exports the EMA weights as ``<out>/stage<N>.safetensors`` + ``.json``.
 """
@@ -21,12 +24,12 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from ..data.degradations import SensorModel, degrade
+from ..data.real import read_middlebury, read_rgbdd, shared_data_dir
 from ..data.synthetic import SceneGenerator
 from ..model import DSRDiff, ModelConfig
 from ..model.checkpoint import load_weights, save_weights
-from ..model.preprocess import prepare
 from . import distributed as dist_utils
-from .dataset import BatchSpec, SyntheticBatches
+from .dataset import BatchSpec, TrainingBatches
 from .losses import guidance_l1, masked_l1
 from .state import load_state, save_state
 
@@ -53,64 +56,99 @@ class TrainConfig:
     val_every: int = 500
     workers: int = 1
     threads: int = 0
-    misregister: float = 0.0     # share of samples with colour shifted against depth (augmentation)
+    data_root: str | None = None  # folder holding rgbdd_train/ and middlebury_train/; None: the shared data
+                                  # folder if present; "none": procedural scenes only
+    p_synthetic: float = 0.3      # share of procedural samples when real data is present
+    init_dsrn: str | None = None  # stage 1: warm-start tensors (safetensors) loaded where names and shapes match
     model: ModelConfig = field(default_factory=ModelConfig)
 
 
 class StageLoss(nn.Module):
-    """forward(batch) -> (loss, logs). Wrapping the loss in a module lets DDP synchronise every used parameter."""
+    """forward(batch) -> (loss, logs). Wrapping the loss in a module lets DDP synchronise every used parameter.
+
+    Stage 1: L1(depth) with GGN's prior. Stage 2: the GGN prior (frozen) is noised to t = T-1, GRN runs ``steps``
+    reverse steps from it, loss = L1(depth) + L1(z, z_GGN) (DiffIR)."""
 
     def __init__(self, model: DSRDiff, stage: int):
         super().__init__()
         self.model, self.stage = model, stage
         self.grn_only = False
 
-    def forward(self, rgb, depth_hr, depth_lr, steps: int, noise: torch.Tensor | None):
+    def forward(self, rgb, depth_hr, depth_lr, steps: int, generator: torch.Generator | None = None):
         m = self.model
-        p = prepare(depth_lr, rgb, m.cfg.unshuffle)
+        p = m.prepare(depth_lr, rgb)
         gt = depth_hr / p.scale
         if self.stage == 1:
-            out = m.reconstruct(p, m.guidance_gt(p, depth_hr))
-            ld = masked_l1(out, gt)
+            ld = masked_l1(m.run(depth_lr, rgb, depth_hr=depth_hr, prepared=p).norm, gt)
             return ld, {"l_depth": ld.item()}
         with torch.no_grad():
             z_gt = m.guidance_gt(p, depth_hr)
-        grn = m.grn
-        c = grn.condition(p.rgb, p.lr_grid)
-        z_T = grn.diffusion.q_sample(z_gt, grn.T - 1, noise)
-        z = grn.diffusion.sample(lambda zz, t: grn.denoiser(c, t, zz, grn.T), z_T, steps)
-        lz = guidance_l1(z, z_gt)
+        noise = torch.randn(z_gt.shape, generator=generator).to(z_gt.device, z_gt.dtype)
+        z_T = m.grn.diffusion.q_sample(z_gt, m.grn.T - 1, noise)
         if self.grn_only:
+            lz = guidance_l1(m.guidance(p, steps, z_T=z_T), z_gt)
             return lz, {"l_z": lz.item()}
-        ld = masked_l1(m.reconstruct(p, z), gt)
+        out = m.run(depth_lr, rgb, steps=steps, z_T=z_T, prepared=p)
+        lz = guidance_l1(out.z, z_gt)
+        ld = masked_l1(out.norm, gt)
         return ld + lz, {"l_depth": ld.item(), "l_z": lz.item()}
 
 
-def validation_set(n: int = 16, size: int = 128, scale: float = 4.0) -> list[tuple]:
-    gen = SceneGenerator(size, size)
+VAL_SENSOR = SensorModel(noise="linear", noise_std=0.01, quant_mm=1.0, hole_rate=0.02, edge_holes=0.3, flying=0.2,
+                         max_range=1e3)
+
+
+def validation_set(data_root: Path | None, size: int = 128) -> list[tuple]:
+    """(name, rgb, hr, lr) at x4 in two modes: bicubic protocol and VAL_SENSOR (ToF, 1 % noise, holes).
+    Real ``tune`` frames (8 RGB-D-D, 5 Middlebury) when ``data_root`` has them, else 16 procedural scenes."""
+    if data_root is not None:
+        frames = [(p.name, p.rgb, p.depth) for p in read_rgbdd(data_root / "rgbdd_train", "tune")[::4]]
+        frames += [(p.name, p.rgb, p.depth / 64.0) for p in read_middlebury(data_root / "middlebury_train", "tune")]
+    else:
+        gen = SceneGenerator(size, size)
+        frames = [(f"scene{i}", *(lambda s: (s.rgb, s.depth))(gen(10 ** 6 + i))) for i in range(16)]
     out = []
-    for i in range(n):
-        s = gen(10 ** 6 + i)
-        out.append((s.rgb, s.depth, degrade(s.depth, scale, "sensor", SensorModel(max_range=1e3), rng=i)))
+    for k, (name, rgb, hr) in enumerate(frames):
+        out.append((name + "/bicubic", rgb, hr, degrade(hr, 4.0, "bicubic")))
+        out.append((name + "/sensor", rgb, hr, degrade(hr, 4.0, "sensor", VAL_SENSOR, rng=k)))
     return out
 
 
 @torch.no_grad()
 def validate(model: DSRDiff, val: list[tuple], stage: int, device: torch.device) -> dict:
-    """RMSE (m) of the model and of bicubic (on the same hole-filled LR input) over the validation scenes."""
+    """Model RMSE / bicubic RMSE (same hole-filled LR input) per frame; geometric means per mode and overall."""
     model.eval()
-    se_m = se_b = n = 0.0
-    for rgb, hr, lr in val:
+    ratios: dict[str, list[float]] = {"bicubic": [], "sensor": []}
+    for name, rgb, hr, lr in val:
         r = torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255).to(device)
         h = torch.from_numpy(hr)[None, None].to(device)
-        l_ = torch.from_numpy(lr)[None, None].to(device)
-        pred = model(l_, r, depth_hr=h if stage == 1 else None)
-        p = prepare(l_, r, model.cfg.unshuffle)
+        out = model.run(torch.from_numpy(lr)[None, None].to(device), r, depth_hr=h if stage == 1 else None)
+        p = out.prep
         bic = F.interpolate(p.lr[:, :1], size=hr.shape, mode="bicubic", align_corners=False) * p.scale
-        se_m += ((pred - h) ** 2).sum().item()
-        se_b += ((bic - h) ** 2).sum().item()
-        n += hr.size
-    return {"val_rmse": math.sqrt(se_m / n), "val_rmse_bicubic": math.sqrt(se_b / n)}
+        v = h > 0
+        rm = ((out.depth - h)[v] ** 2).mean().sqrt().item()
+        rb = ((bic - h)[v] ** 2).mean().sqrt().item()
+        ratios[name.rsplit("/", 1)[1]].append(rm / max(rb, 1e-9))
+    gm = {k: float(np.exp(np.mean(np.log(v)))) for k, v in ratios.items()}
+    return {"val_ratio": float(np.sqrt(gm["bicubic"] * gm["sensor"])), "val_ratio_bicubic": gm["bicubic"],
+            "val_ratio_sensor": gm["sensor"]}
+
+
+def resolve_data_root(data_root: str | None) -> Path | None:
+    if data_root in ("none", ""):
+        return None
+    root = Path(data_root) if data_root else shared_data_dir()
+    return root if root is not None and (root / "rgbdd_train").is_dir() else None
+
+
+def load_partial(model: nn.Module, path: str) -> int:
+    """Copy tensors of ``path`` (safetensors) into ``model`` where names and shapes match; returns the count."""
+    from safetensors.torch import load_file
+
+    own = model.state_dict()
+    src = {k: v for k, v in load_file(path).items() if k in own and own[k].shape == v.shape}
+    model.load_state_dict(src, strict=False)
+    return len(src)
 
 
 def _lr_at(cfg: TrainConfig, it: int) -> float:
@@ -138,6 +176,8 @@ def train(cfg: TrainConfig) -> dict:
         cfg.model = model.cfg
     else:
         model = DSRDiff(cfg.model)
+        if cfg.init_dsrn:
+            print(f"warm start: {load_partial(model, cfg.init_dsrn)} tensors from {cfg.init_dsrn}")
     model.to(device)
     frozen = model.grn if cfg.stage == 1 else model.ggn
     for prm in frozen.parameters():
@@ -154,18 +194,20 @@ def train(cfg: TrainConfig) -> dict:
     runner: nn.Module = loss_mod
     if world > 1:
         runner = nn.parallel.DistributedDataParallel(loss_mod, find_unused_parameters=cfg.stage == 2)
-    spec = BatchSpec(batch=cfg.batch, patch=cfg.patch, p_misregister=cfg.misregister)
-    data = SyntheticBatches(spec, seed=cfg.seed * 1000 + rank)
+    root = resolve_data_root(cfg.data_root)
+    real = (read_rgbdd(root / "rgbdd_train") + read_middlebury(root / "middlebury_train")) if root else []
+    spec = BatchSpec(batch=cfg.batch, patch=cfg.patch, p_synthetic=cfg.p_synthetic)
+    data = TrainingBatches(spec, real, seed=cfg.seed * 1000 + rank)
     loader = DataLoader(data, batch_size=None, sampler=range(start, cfg.iters), num_workers=cfg.workers,
                         prefetch_factor=2 if cfg.workers else None, persistent_workers=False)
-    val = validation_set() if rank == 0 else []
+    val = validation_set(root) if rank == 0 else []
     log_path = out / f"log_stage{cfg.stage}.csv"
     new_log = not log_path.exists()
     logf = open(log_path, "a", newline="") if rank == 0 else None
     writer = csv.writer(logf) if logf else None
     if writer and new_log:
-        writer.writerow(["iteration", "stage", "loss", "l_depth", "l_z", "lr", "s_per_it", "val_rmse",
-                         "val_rmse_bicubic", "elapsed_s"])
+        writer.writerow(["iteration", "stage", "loss", "l_depth", "l_z", "lr", "s_per_it", "data_s", "val_ratio",
+                         "val_ratio_bicubic", "val_ratio_sensor", "elapsed_s"])
     t0, it, last = time.time(), start, {}
     gen = torch.Generator().manual_seed(cfg.seed * 7 + rank + start)
 
@@ -176,8 +218,9 @@ def train(cfg: TrainConfig) -> dict:
                 "train_config": {**asdict(cfg), "model": cfg.model.to_dict()}}
         save_state(state_path, model, ema, opt, info)
         meta = {"training": {"stage": cfg.stage, "iterations": it, "batch": cfg.batch * world, "patch": cfg.patch,
-                             "data": "procedural scenes (dsr_diff_ros.data.synthetic) with random sensor / bicubic "
-                                     "degradations, scale log-uniform in [2, 16] (40% of batches at x4)",
+                             "data": (f"real RGB-D-D ({len(data.rgbdd)}) + Middlebury ({len(data.mb)}) train split "
+                                      f"(research use only) and {spec.p_synthetic:.0%} procedural scenes" if real
+                                      else "procedural scenes") + "; degradations: dsr_diff_ros.training.dataset",
                              "hours": round(info["elapsed_s"] / 3600, 3), "device": str(device), "last": last},
                 "normalisation": "per frame: divide by the max valid LR depth (>= 0.1 m); output scaled back",
                 "scale_range": [2.0, 16.0], "default_steps": cfg.model.timesteps}
@@ -185,6 +228,7 @@ def train(cfg: TrainConfig) -> dict:
 
     bar = tqdm(total=cfg.iters, initial=start, disable=rank != 0, desc=f"stage {cfg.stage}", dynamic_ncols=True)
     try:
+        t_data = time.time()
         for batch in loader:
             if cfg.max_minutes and time.time() - t0 > cfg.max_minutes * 60:
                 break
@@ -194,10 +238,10 @@ def train(cfg: TrainConfig) -> dict:
             for g in opt.param_groups:
                 g["lr"] = lr
             steps = int(torch.randint(1, cfg.model.timesteps + 1, (1,), generator=gen))
-            noise = torch.randn(batch["rgb"].shape[0], cfg.model.z_dim, generator=gen).to(device)
             ts = time.time()
+            data_s = ts - t_data
             loss, logs = runner(batch["rgb"].to(device), batch["depth_hr"].to(device), batch["depth_lr"].to(device),
-                                steps, noise)
+                                steps, gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
@@ -210,16 +254,19 @@ def train(cfg: TrainConfig) -> dict:
             vals = {}
             if rank == 0 and (it % cfg.val_every == 0 or it == cfg.iters):
                 vals = validate(ema.module, val, cfg.stage, device)
-                bar.write(f"it {it}: val RMSE {vals['val_rmse']:.4f} m (bicubic {vals['val_rmse_bicubic']:.4f} m)")
+                bar.write(f"it {it}: val RMSE / bicubic {vals['val_ratio']:.4f} (bicubic protocol "
+                          f"{vals['val_ratio_bicubic']:.4f}, sensor {vals['val_ratio_sensor']:.4f})")
             if writer and (it % cfg.log_every == 0 or vals):
-                writer.writerow([it, cfg.stage, f"{loss.item():.5f}", f"{logs.get('l_depth', float('nan')):.5f}",
-                                 f"{logs.get('l_z', float('nan')):.5f}", f"{lr:.3e}", f"{time.time() - ts:.3f}",
-                                 f"{vals.get('val_rmse', float('nan')):.5f}",
-                                 f"{vals.get('val_rmse_bicubic', float('nan')):.5f}",
-                                 f"{elapsed + time.time() - t0:.0f}"])
+                nan = float("nan")
+                writer.writerow([it, cfg.stage, f"{loss.item():.5f}", f"{logs.get('l_depth', nan):.5f}",
+                                 f"{logs.get('l_z', nan):.5f}", f"{lr:.3e}", f"{time.time() - ts:.3f}",
+                                 f"{data_s:.3f}"] + [f"{vals.get(k, nan):.5f}" for k in
+                                                      ("val_ratio", "val_ratio_bicubic", "val_ratio_sensor")]
+                                + [f"{elapsed + time.time() - t0:.0f}"])
                 logf.flush()
             if it % cfg.ckpt_every == 0:
                 checkpoint()
+            t_data = time.time()
     except KeyboardInterrupt:
         if rank == 0:
             bar.write("interrupted: saving a resumable checkpoint")

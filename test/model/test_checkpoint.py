@@ -7,7 +7,7 @@ import torch
 from dsr_diff_ros.model import DSRDiff, ModelConfig
 from dsr_diff_ros.model.checkpoint import WeightsError, load_weights, save_weights
 
-CFG = ModelConfig(dim=8, heads=1, dfe_blocks=1, cfe_blocks=1, fuse_blocks=1, z_dim=16, ggn_channels=8, grn_channels=8)
+CFG = ModelConfig(dim=8, heads=1, dfe_blocks=1, cfe_blocks=1, fuse_blocks=1, z_ch=4, z_embed=8, ggn_channels=8, grn_channels=8)
 
 
 def test_round_trip(tmp_path):

@@ -6,7 +6,7 @@ from dsr_diff_ros.model import CFE, DFE, DSRN, FFM, GGN, GRN, DSRDiff, ModelConf
 from dsr_diff_ros.model.diffusion import LatentDiffusion
 from dsr_diff_ros.model.preprocess import fill_holes, prepare
 
-CFG = ModelConfig(dim=16, heads=2, dfe_blocks=1, cfe_blocks=1, fuse_blocks=1, z_dim=32, ggn_channels=8,
+CFG = ModelConfig(dim=16, heads=2, dfe_blocks=1, cfe_blocks=1, fuse_blocks=1, z_ch=4, z_embed=8, ggn_channels=8,
                   grn_channels=8)
 
 
@@ -27,20 +27,22 @@ def test_end_to_end_shapes(lr_hw, rgb_hw):
 
 def test_module_shapes():
     B, H, W, h, w = 2, 64, 96, 12, 20
-    u = CFG.unshuffle
-    z = torch.randn(B, CFG.z_dim)
+    u, zd = CFG.unshuffle, CFG.unshuffle * CFG.z_down
+    z = torch.rand(B, CFG.z_ch, H // zd, W // zd) * 2 - 1
+    e = torch.randn(B, CFG.z_embed, 5, 7)  # any grid: groups resize the prior embedding
     lr = torch.rand(B, 2, h, w)
     rgb = torch.rand(B, 3, H, W)
     grid = torch.rand(B, 2, H // u, W // u)
-    assert DFE(CFG)(lr, z).shape == (B, CFG.dim, h, w)
-    assert CFE(CFG)(rgb, z).shape == (B, CFG.dim, H // u, W // u)
+    assert DFE(CFG)(lr, e).shape == (B, CFG.dim, h, w)
+    assert CFE(CFG)(rgb, e).shape == (B, CFG.dim, H // u, W // u)
     assert FFM(CFG.dim)(torch.rand(B, CFG.dim, h, w), torch.rand(B, CFG.dim, H // u, W // u)).shape == \
         (B, CFG.dim, H // u, W // u)
     assert FFM(CFG.dim, "concat")(torch.rand(B, CFG.dim, h, w), torch.rand(B, CFG.dim, 16, 24)).shape == \
         (B, CFG.dim, 16, 24)
     assert DSRN(CFG)(lr, rgb, grid[:, :1], z).shape == (B, 1, H, W)
-    assert GGN(CFG)(torch.rand(B, 1, H, W), rgb, grid).shape == (B, CFG.z_dim)
-    assert GRN(CFG)(rgb, grid, steps=2).shape == (B, CFG.z_dim)
+    zg = GGN(CFG)(torch.rand(B, 1, H, W), rgb, grid)
+    assert zg.shape == (B, CFG.z_ch, H // zd, W // zd) and zg.abs().max() < 1
+    assert GRN(CFG)(rgb, grid, steps=2).shape == (B, CFG.z_ch, H // zd, W // zd)
     with pytest.raises(ValueError):
         FFM(8, "add")
 
@@ -48,9 +50,7 @@ def test_module_shapes():
 def test_gradients_reach_every_part():
     torch.manual_seed(0)
     m = DSRDiff(CFG)
-    for mod in m.modules():  # the zero-initialised head/modulations would block gradient flow checks
-        if isinstance(mod, (torch.nn.Linear, torch.nn.Conv2d)):
-            torch.nn.init.normal_(mod.weight, std=0.05)
+    torch.nn.init.normal_(m.dsrn.head.weight, std=0.05)  # the zero-initialised head would block the check
     d = torch.rand(2, 1, 16, 16) + 0.5
     rgb = torch.rand(2, 3, 64, 64)
     hr = torch.rand(2, 1, 64, 64) + 0.5
@@ -58,6 +58,18 @@ def test_gradients_reach_every_part():
     m(d, rgb, steps=CFG.timesteps).mean().backward()  # stage 2 path: GRN + DSRN
     no_grad = [n for n, p in m.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
     assert no_grad == []
+
+
+def test_prior_gets_gradient_from_the_first_step():
+    """The first implementation zero-initialised the modulations, so z had no gradient at the start and its prior
+    collapsed to a constant. Now a freshly built model (only the residual head is zero) passes gradient to z."""
+    torch.manual_seed(0)
+    m = DSRDiff(CFG)
+    torch.nn.init.normal_(m.dsrn.head.weight, std=0.05)
+    p = m.prepare(torch.rand(1, 1, 16, 16) + 0.5, torch.rand(1, 3, 64, 64))
+    z = (torch.rand(1, CFG.z_ch, 8, 8) * 2 - 1).requires_grad_()
+    m.run(None, None, z=z, prepared=p).norm.square().mean().backward()
+    assert z.grad is not None and z.grad.abs().mean() > 1e-6
 
 
 def test_sampler_deterministic_and_steps():
@@ -73,6 +85,7 @@ def test_sampler_deterministic_and_steps():
     with torch.no_grad():
         outs = {s: m(rgb, grid, s) for s in (1, 2, 3, 4)}
         assert torch.equal(outs[2], m(rgb, grid, 2))  # deterministic
+        assert torch.equal(outs[2], m(rgb, grid, 2, seed=0)) and not torch.equal(outs[2], m(rgb, grid, 2, seed=1))
     assert not torch.allclose(outs[1], outs[4])
 
 

@@ -9,23 +9,22 @@ import torch
 
 from dsr_diff_ros.model import DSRDiff, ModelConfig
 from dsr_diff_ros.model.checkpoint import load_weights
-from dsr_diff_ros.training.dataset import BatchSpec, SyntheticBatches
+from dsr_diff_ros.training.dataset import BatchSpec, TrainingBatches
 from dsr_diff_ros.training.trainer import StageLoss, TrainConfig, train
 
-TINY = ModelConfig(dim=16, heads=2, dfe_blocks=1, cfe_blocks=1, fuse_blocks=1, z_dim=32, ggn_channels=8,
+TINY = ModelConfig(dim=16, heads=2, dfe_blocks=1, cfe_blocks=1, fuse_blocks=1, z_ch=4, z_embed=8, ggn_channels=8,
                    grn_channels=8)
 
 
 def _overfit(stage: int, model: DSRDiff, steps: int = 40) -> tuple[float, float]:
-    batch = SyntheticBatches(BatchSpec(batch=2, patch=32, p_x4=1.0), seed=3)[0]
+    batch = TrainingBatches(BatchSpec(batch=2, patch=32, p_x4=1.0, bank_size=4), seed=3)[0]
     loss_mod = StageLoss(model, stage)
     params = [p for n, p in model.named_parameters() if not n.startswith("ggn" if stage == 2 else "grn")]
     opt = torch.optim.Adam(params, lr=2e-3)
     g = torch.Generator().manual_seed(0)
     losses = []
     for _ in range(steps):
-        noise = torch.randn(2, TINY.z_dim, generator=g)
-        loss, _ = loss_mod(batch["rgb"], batch["depth_hr"], batch["depth_lr"], TINY.timesteps, noise)
+        loss, _ = loss_mod(batch["rgb"], batch["depth_hr"], batch["depth_lr"], TINY.timesteps, g)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -43,17 +42,17 @@ def test_stage1_and_stage2_lower_the_loss():
 
 
 def test_train_resume_and_export(tmp_path):
-    cfg = TrainConfig(out=str(tmp_path), stage=1, iters=4, batch=2, patch=32, workers=0, val_every=4,
+    cfg = TrainConfig(out=str(tmp_path), stage=1, iters=4, batch=2, patch=32, workers=0, val_every=4, data_root="none",
                       ckpt_every=2, warmup_iters=1, model=TINY)
     r = train(TrainConfig(**{**cfg.__dict__, "iters": 2}))
     assert r["iteration"] == 2
     r = train(cfg)  # resumes at 2
     assert r["iteration"] == 4 and r["done"]
     rows = list(csv.DictReader(open(tmp_path / "log_stage1.csv")))
-    assert rows[-1]["iteration"] == "4" and float(rows[-1]["val_rmse"]) > 0
+    assert rows[-1]["iteration"] == "4" and float(rows[-1]["val_ratio"]) > 0
     m, meta = load_weights(tmp_path / "stage1")
     assert meta["training"]["iterations"] == 4 and m.cfg == TINY
-    r2 = train(TrainConfig(out=str(tmp_path), stage=2, iters=2, batch=2, patch=32, workers=0, val_every=2,
+    r2 = train(TrainConfig(out=str(tmp_path), stage=2, iters=2, batch=2, patch=32, workers=0, val_every=2, data_root="none",
                            grn_warmup=1, warmup_iters=1))
     assert r2["done"] and (tmp_path / "stage2.safetensors").exists()
     from dsr_diff_ros import Upscaler
@@ -68,11 +67,11 @@ def test_train_resume_and_export(tmp_path):
     # a fine-tune of the stage-2 weights in another run: the export keeps the whole history
     ft = tmp_path / "ft"
     train(TrainConfig(out=str(ft), stage=2, iters=1, batch=2, patch=32, workers=0, val_every=1, warmup_iters=1,
-                      init=str(tmp_path / "stage2"), misregister=0.5))
+                      init=str(tmp_path / "stage2"), p_synthetic=0.5, data_root="none"))
     meta = Upscaler.from_pretrained(export_run(ft, "ft", dest_dir=tmp_path / "weights"), device="cpu").config
     hist = meta["training"]["history"]
     assert [(h["stage"], h["iterations"]) for h in hist] == [(1, 4), (2, 2), (2, 1)]
-    assert hist[-1]["recipe"]["misregister"] == 0.5 and hist[-1]["recipe"]["init"] == str(tmp_path / "stage2")
+    assert hist[-1]["recipe"]["p_synthetic"] == 0.5 and hist[-1]["recipe"]["init"] == str(tmp_path / "stage2")
     assert meta["training"]["stage1"]["iterations"] == 4
     assert plot_curves(tmp_path, tmp_path / "curves.png").stat().st_size > 1000
 
@@ -84,6 +83,7 @@ def test_ddp_two_cpu_processes(tmp_path):
         "from dsr_diff_ros.model import ModelConfig\n"
         f"m = ModelConfig(**{TINY.to_dict()!r})\n"
         f"print(train(TrainConfig(out={str(tmp_path)!r}, iters=3, batch=2, patch=32, workers=0, val_every=3,"
+        " data_root='none',"
         " warmup_iters=1, threads=1, model=m)))\n"
     )
     script = tmp_path / "ddp.py"
@@ -96,13 +96,57 @@ def test_ddp_two_cpu_processes(tmp_path):
     assert meta["training"]["iterations"] == 3 and meta["training"]["batch"] == 4  # 2 ranks x 2
 
 
-def test_misregistration_augmentation_shifts_colour_only():
-    base = SyntheticBatches(BatchSpec(batch=2, patch=32), seed=5)[0]
-    same = SyntheticBatches(BatchSpec(batch=2, patch=32, p_misregister=0.0), seed=5)[0]
-    assert torch.equal(base["rgb"], same["rgb"])  # off: the data stream is unchanged
-    shifted = SyntheticBatches(BatchSpec(batch=2, patch=32, p_misregister=1.0, max_shift=2.0), seed=5)[0]
-    assert torch.equal(shifted["depth_hr"], base["depth_hr"]) and torch.equal(shifted["depth_lr"], base["depth_lr"])
-    diff = (shifted["rgb"] - base["rgb"]).abs()
-    assert diff.mean() > 0.001  # colour moved against the unchanged depth
-    # a shift of at most 2 px: the shifted image is closer to the original than to an unrelated image
-    assert diff.mean() < (base["rgb"][0] - base["rgb"][1]).abs().mean()
+def _real_pairs():
+    from dsr_diff_ros.data.real import RealPair
+    from dsr_diff_ros.data.synthetic import SceneGenerator
+
+    gen = SceneGenerator(96, 128)
+    out = []
+    for k in range(3):
+        sc = gen(k)
+        out.append(RealPair(f"r{k}", sc.rgb, sc.depth, "rgbdd"))
+    out.append(RealPair("m0", sc.rgb, (200 - 40 * sc.depth).clip(1, 255).astype("float32"), "middlebury"))
+    return out
+
+
+def test_training_mix_real_crops_and_degradations():
+    """Batches are deterministic per index, crops come from the real pairs (Middlebury values turned into
+    metres), bicubic samples keep clean colour, and every LR map is a plausible degraded copy of its HR."""
+    real = _real_pairs()
+    spec = BatchSpec(batch=8, patch=32, p_synthetic=0.0, bank_size=2)
+    ds = TrainingBatches(spec, real, seed=1)
+    a, b = ds[3], ds[3]
+    assert all(torch.equal(a[k], b[k]) for k in ("rgb", "depth_hr", "depth_lr"))
+    for i in range(6):
+        bt = ds[i]
+        hr, lr = bt["depth_hr"], bt["depth_lr"]
+        assert hr.shape == (8, 1, 32, 32) and bt["rgb"].shape == (8, 3, 32, 32)
+        assert 2 <= bt["scale"] <= 16 and lr.shape[-1] == max(1, round(32 / bt["scale"]))
+        assert float(hr.max()) < 60 and float(hr.min()) >= 0  # Middlebury's 0-255 became metres
+        v = lr > 0
+        assert v.float().mean() > 0.5  # holes, but mostly valid
+        lo, hi = float(hr[hr > 0].min()), float(hr.max())
+        assert float(lr[v].min()) > 0.3 * lo and float(lr[v].max()) < 2.0 * hi
+    # clean bicubic only: no colour change
+    clean = TrainingBatches(BatchSpec(batch=4, patch=32, p_synthetic=0.0, p_bicubic=1.0, p_noisy_bicubic=0.0,
+                                      p_colour_bicubic=0.0), real, seed=2)[0]
+    rgbs = {bytes((torch.from_numpy(p.rgb).float() / 255).numpy().tobytes()) for p in real}
+    assert clean["rgb"].shape[0] == 4 and len(rgbs) >= 1
+
+
+def test_colour_degradation_changes_colour_only_and_shift_is_bounded():
+    import numpy as np
+
+    from dsr_diff_ros.data.colour import ColourModel, degrade_colour, random_colour
+
+    rgb = _real_pairs()[0].rgb
+    rng = np.random.default_rng(0)
+    same = degrade_colour(rgb, ColourModel(), rng)
+    assert np.array_equal(same, rgb)
+    shifted = degrade_colour(rgb, ColourModel(shift_px=(3.0, 0.0)), rng)
+    assert np.abs(shifted[:, 3:-1].astype(int) - rgb[:, :-4].astype(int)).mean() < 2  # moved right by 3 px
+    for k in range(50):
+        m = random_colour(np.random.default_rng(k), max_shift=4.0)
+        assert max(abs(m.shift_px[0]), abs(m.shift_px[1])) <= 4.0 and 0 <= m.jpeg <= 95
+        out = degrade_colour(rgb, m, np.random.default_rng(k))
+        assert out.shape == rgb.shape and out.dtype == np.uint8
