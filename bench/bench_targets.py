@@ -24,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dsr_diff_ros.data.shared import shared_root  # noqa: E402
 from dsr_diff_ros.data.synthetic import SceneGenerator  # noqa: E402
 from dsr_diff_ros.evaluation.datasets import discover_sequences  # noqa: E402
 from dsr_diff_ros.evaluation.protocols import evaluate, frame_seed, make_lr, methods_for  # noqa: E402
@@ -31,7 +32,7 @@ from dsr_diff_ros.evaluation.metrics import compute_metrics  # noqa: E402
 
 from bench_model import latency_input, machine_label, median_ms  # noqa: E402  (this folder)
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "rgbd"
+SHARED = shared_root() / "rgbd"  # DSR_SHARED_DATA or <repo>/../shared/data
 HELD_OUT_SEED = 10 ** 9
 LIMITS = {"params": 5e6, "latency_ms": 250.0, "real_ratio": 0.6, "synthetic_ratio": 0.5}
 
