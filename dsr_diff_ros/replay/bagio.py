@@ -116,7 +116,7 @@ class BagReader:
             except (sqlite3.Error, EOFError, OSError, ValueError, AssertionError, KeyError) as e:
                 raise _corrupt(self.path, e) from None
             except Exception as e:
-                if type(e).__module__.startswith(("rosbags", "zstandard", "lz4", "mcap")):
+                if type(e).__module__.startswith(("rosbags", "zstandard", "lz4", "mcap", "apsw")):
                     raise _corrupt(self.path, e) from None
                 raise
             yield conn.topic, t, raw

@@ -152,10 +152,37 @@ class RecoveredReader:
             raise BagError(f"{self.path}: message on {topic} cannot be decoded ({e})") from None
 
 
-def open_reader(path: str | Path, recover: bool = False):
-    """``BagReader(path)``; with ``recover``, a bag it refuses (cut, no footer, no metadata.yaml) is read by
-    ``RecoveredReader``. Returns the reader (``.report`` on a RecoveredReader says what was lost)."""
+def looks_cut(path: str | Path) -> bool:
+    """True when a storage file is shorter than it says: an sqlite3 header counting more pages than the file
+    holds, an MCAP file not ending with the magic (SQLite may open a cut file and fail only mid-read)."""
+    import struct
+
     try:
+        files = storage_files(path)
+    except BagError:
+        return False
+    for f in files:
+        with open(f, "rb") as fh:
+            head = fh.read(100)
+            size = f.stat().st_size
+            if f.suffix == ".db3" and len(head) == 100 and head[24:28] == head[92:96]:
+                ps = struct.unpack(">H", head[16:18])[0]
+                if (65536 if ps == 1 else ps) * struct.unpack(">I", head[28:32])[0] > size:
+                    return True
+            elif f.suffix == ".mcap":
+                fh.seek(max(0, size - 8))
+                if fh.read(8) != b"\x89MCAP0\r\n":
+                    return True
+    return False
+
+
+def open_reader(path: str | Path, recover: bool = False):
+    """``BagReader(path)``; with ``recover``, a bag it refuses (cut, no footer, no metadata.yaml) or a cut
+    storage file (``looks_cut``) is read by ``RecoveredReader``. Returns the reader (``.report`` on a
+    RecoveredReader says what was lost)."""
+    try:
+        if recover and Path(path).suffix != ".bag" and looks_cut(path):
+            raise BagError(f"{path}: storage file shorter than its header says (cut mid-write)")
         return BagReader(path)
     except BagError as e:
         if not recover or (Path(path).suffix == ".bag"):
