@@ -39,12 +39,13 @@ from std_msgs.msg import Header  # noqa: E402
 
 from dsr_diff_ros.data.degradations import degrade  # noqa: E402
 from dsr_diff_ros.data.folder import RGBDFolder  # noqa: E402
+from dsr_diff_ros.data.shared import SAMPLE  # noqa: E402
 from dsr_diff_ros.frame import Frame  # noqa: E402
 from dsr_diff_ros.pipeline import Pipeline  # noqa: E402
 from dsr_diff_ros import convert as cv  # noqa: E402
 from dsr_diff_ros.ros.memory import tune_malloc  # noqa: E402
 
-DATA = Path("/work/shared/data/rgbd/kinect_office_seq")
+DATA = SAMPLE  # the bundled real Kinect frames
 OUT = Path(__file__).resolve().parent / "results" / "node.json"
 
 

@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dsr_diff_ros.data.folder import RGBDFolder  # noqa: E402
-from dsr_diff_ros.data.real import shared_data_dir  # noqa: E402
+from dsr_diff_ros.data.shared import shared_path  # noqa: E402
 from dsr_diff_ros.evaluation.datasets import RealSplit, discover_sequences  # noqa: E402
 from dsr_diff_ros.evaluation.protocols import evaluate, methods_for  # noqa: E402
 
@@ -51,7 +51,7 @@ def summary(res) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", default=None, help="checkpoint name or path (default: the shipped default)")
-    ap.add_argument("--data", default=str(shared_data_dir() or ""), help="the shared data folder")
+    ap.add_argument("--data", default=str(shared_path() or ""), help="the shared data folder")
     ap.add_argument("--every", type=int, default=2, help="RGB-D-D tune split: every n-th pair")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=0)

@@ -99,6 +99,10 @@ class Pipeline:
         if depth.dtype.kind not in "fui":
             raise FrameError(f"depth dtype {depth.dtype} is not numeric")
         H, W = rgb.shape[:2]
+        for name, k in (("rgb", f.rgb_info), ("depth", f.depth_info)):
+            if k is not None and not (np.isfinite([k.fx, k.fy, k.cx, k.cy]).all() and k.fx > 0 and k.fy > 0):
+                raise FrameError(f"{name} camera info has invalid intrinsics (fx={k.fx}, fy={k.fy}, cx={k.cx}, "
+                                 f"cy={k.cy}; focal lengths must be finite and > 0)")
         if f.rgb_info is not None and (f.rgb_info.width, f.rgb_info.height) != (W, H):
             raise FrameError(f"rgb camera info is {f.rgb_info.width}x{f.rgb_info.height} but the rgb image "
                              f"is {W}x{H}")

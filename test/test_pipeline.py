@@ -6,6 +6,7 @@ import pytest
 from dsr_diff_ros.frame import Frame, Intrinsics
 from dsr_diff_ros.pipeline import FrameError, Pipeline
 from dsr_diff_ros import geometry
+from tests_common import SAMPLE
 
 RGB_K = Intrinsics(262.5, 262.5, 159.5, 119.5, 320, 240)
 DEPTH_K = RGB_K.scaled(160, 120)
@@ -74,7 +75,7 @@ def real_frame():
     from dsr_diff_ros.data.folder import RGBDFolder
     from dsr_diff_ros.data.degradations import degrade
     import cv2
-    s = RGBDFolder("/work/shared/data/rgbd/kinect_office_seq").load(0)
+    s = RGBDFolder(SAMPLE).load(0)
     rgb = cv2.resize(s.rgb, (320, 240), interpolation=cv2.INTER_AREA)
     hr = cv2.resize(s.depth, (320, 240), interpolation=cv2.INTER_NEAREST)
     lr = degrade(hr, 2, rng=np.random.default_rng(0))

@@ -1,6 +1,13 @@
-"""Paths shared by tests: the real Kinect frames bundled with the package (MIT, slambook2)."""
-from pathlib import Path
+"""Paths shared by tests: the real Kinect frames bundled with the package (MIT, slambook2), and the larger shared
+data sets (``dsr_diff_ros.data.shared``), skipped with the reason when absent."""
+import pytest
 
-import dsr_diff_ros
+from dsr_diff_ros.data.shared import SAMPLE, missing_reason, shared_path  # noqa: F401  (SAMPLE re-exported)
 
-SAMPLE = Path(dsr_diff_ros.__file__).resolve().parent / "replay" / "sample"
+
+def shared_or_skip(*parts: str):
+    """Path of a shared data set (e.g. ``shared_or_skip("rgbd", "tum_kinect")``); skips the test when absent."""
+    p = shared_path(*parts)
+    if p is None:
+        pytest.skip(missing_reason(*parts))
+    return p

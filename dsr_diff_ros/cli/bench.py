@@ -1,6 +1,6 @@
 """dsr-diff-bench: per-frame latency (median of repeats after warm-up) and accuracy of every method at 640x480.
 
-    dsr-diff-bench --data /work/shared/data/rgbd --scale 4 --frames 3 --repeats 5
+    dsr-diff-bench --data ../shared/data/rgbd --scale 4 --frames 3 --repeats 5
 
 Each method gets the same LR input (640x480 colour, LR = 640x480 / scale, sensor degradation by default);
 latency is measured around the whole method call (hole filling + up-sampling + filtering) on this machine.
@@ -91,12 +91,15 @@ def format_table(rows: list[dict], scale: float, mode: str) -> str:
 
 
 def main(argv=None) -> int:
+    from ..data.shared import ENV, shared_path
     from ..evaluation.baselines import BASELINES, EXTRA_BASELINES
     from ..evaluation.protocols import methods_for
     p = argparse.ArgumentParser(prog="dsr-diff-bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", default="/work/shared/data/rgbd" if os.path.isdir("/work/shared/data/rgbd") else None,
-                   help="RGB-D sequence(s); default: the shared frames, else a synthetic scene")
+    shared = shared_path("rgbd")
+    p.add_argument("--data", default=str(shared) if shared else None,
+                   help=f"RGB-D sequence(s); default: the shared frames ({ENV} or <repo>/../shared/data/rgbd), "
+                        "else a synthetic scene")
     p.add_argument("--methods", nargs="+", default=list(BASELINES) + ["ours"],
                    help=f"any of {', '.join(list(BASELINES) + list(EXTRA_BASELINES))}, ours, oracle")
     p.add_argument("--scale", type=float, default=4)

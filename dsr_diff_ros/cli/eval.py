@@ -1,6 +1,6 @@
 """dsr-diff-eval: score the model and the classical baselines on one protocol, write Markdown/JSON/figures.
 
-    dsr-diff-eval --data /work/shared/data/rgbd --scales 4 8 16 --out reports/eval
+    dsr-diff-eval --data ../shared/data/rgbd --scales 4 8 16 --out reports/eval
     dsr-diff-eval --protocol nyu --data nyu_depth_v2_labeled.mat --scales 4 8 16
     dsr-diff-eval --protocol middlebury --data path/to/middlebury --scales 4 8 16
     dsr-diff-eval --data seq/ --sweeps --compare-weights other.safetensors   # steps / oracle / FFM sweeps

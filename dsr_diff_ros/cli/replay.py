@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", default=None, help="report folder (default: reports/<bag name>); 'none' to skip")
     p.add_argument("--storage", choices=("sqlite3", "mcap"), default="mcap", help="output bag storage")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output bag")
+    p.add_argument("--recover", action="store_true",
+                   help="damaged recording (power lost: MCAP without footer or cut, sqlite3 cut mid-write, no "
+                        "metadata.yaml): process every complete message, report what was lost and where")
     p.add_argument("--list-topics", action="store_true", help="print the bag's topics and the detected roles, then exit")
     t = p.add_argument_group("input topics (auto-detected when not given)")
     for name, what in (("rgb", "colour image (Image or CompressedImage)"), ("depth", "depth image"),
@@ -69,7 +72,7 @@ def options_from_args(a):
         simulate=sensor_config_from_args(a) if a.simulate else None, slop=a.slop, queue_size=a.queue_size,
         depth_encoding=a.depth_encoding, namespace=a.namespace, points=a.points, copy_inputs=a.inputs,
         storage=a.storage, overwrite=a.overwrite, baselines=bl, metrics=not a.no_metrics, max_frames=a.max_frames,
-        progress=not a.no_progress, figure_frame=a.figure_frame)
+        progress=not a.no_progress, figure_frame=a.figure_frame, recover=a.recover)
 
 
 def default_out(bag: str) -> Path:
@@ -79,10 +82,10 @@ def default_out(bag: str) -> Path:
 
 
 def list_topics(bag: str, a) -> int:
-    from ..replay.bagio import BagReader
+    from ..replay.recover import open_reader
     from ..replay.topics import TopicError, detect_topics
 
-    with BagReader(bag) as r:
+    with open_reader(bag, a.recover) as r:
         print(f"{bag}: {r.message_count} messages ({'rosbag2' if r.is_ros2 else 'ROS 1'})")
         print(r.describe())
         try:
@@ -122,6 +125,8 @@ def run(a) -> int:
     except KeyboardInterrupt:  # before the loop started (model loading)
         print("dsr-diff-replay: interrupted", file=sys.stderr)
         return 130
+    if res.recovery:
+        print(f"dsr-diff-replay: warning: damaged bag: {res.recovery['summary']}", file=sys.stderr)
     print(f"output bag: {res.out} ({res.frames} frames upscaled, {res.dropped} skipped; "
           f"topics {', '.join(res.output_topics.values())})")
     if res.summary:

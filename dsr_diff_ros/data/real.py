@@ -75,9 +75,3 @@ def middlebury_to_metres(value: np.ndarray, rng: np.random.Generator) -> np.ndar
         z = np.where(valid, rng.uniform(60, 250) / np.maximum(v, 1.0), 0)
     return np.where(valid, z, 0).astype(np.float32)
 
-
-def shared_data_dir() -> Path | None:
-    """The development/CI data folder: $DSR_SHARED_DATA, else ``<repository>/../shared/data``; None if absent."""
-    env = os.environ.get("DSR_SHARED_DATA")
-    root = Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "data"
-    return root if root.is_dir() else None

@@ -44,14 +44,16 @@ def _bag_path(path: str | Path) -> Path:
         return p.parent
     if p.is_dir() and not (p / "metadata.yaml").exists():
         raise BagError(f"{p}: directory has no metadata.yaml, so it is not a rosbag2 bag (was the recording "
-                       "interrupted before it was closed? `ros2 bag reindex` can rebuild it)")
+                       "interrupted before it was closed? `dsr-diff-replay --recover` reads it as it is, "
+                       "`ros2 bag reindex` can rebuild it)")
     if p.is_file() and p.suffix != ".bag":
         raise BagError(f"{p}: not a bag (expected a rosbag2 directory or a ROS 1 .bag file)")
     return p
 
 
 def _corrupt(path: Path, err: BaseException) -> BagError:
-    return BagError(f"{path}: corrupt or truncated bag ({type(err).__name__}: {err})")
+    return BagError(f"{path}: corrupt or truncated bag ({type(err).__name__}: {err}); "
+                    "`dsr-diff-replay --recover` reads every intact message")
 
 
 class BagReader:
@@ -114,7 +116,7 @@ class BagReader:
             except (sqlite3.Error, EOFError, OSError, ValueError, AssertionError, KeyError) as e:
                 raise _corrupt(self.path, e) from None
             except Exception as e:
-                if type(e).__module__.startswith(("rosbags", "zstandard", "lz4", "mcap")):
+                if type(e).__module__.startswith(("rosbags", "zstandard", "lz4", "mcap", "apsw")):
                     raise _corrupt(self.path, e) from None
                 raise
             yield conn.topic, t, raw

@@ -49,7 +49,7 @@ def depth_from_compressed(msg) -> np.ndarray:
         raise ConversionError(f"cannot decode compressed depth image (format '{msg.format}')")
     if img.dtype == np.uint16 and "32fc1" in fmt and qa is not None:
         v = img.astype(np.float32)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # garbage quantisation: dropped below
             d = np.where(v > 0, qa / (v - qb), 0).astype(np.float32)
         d[~np.isfinite(d) | (d < 0)] = 0
         return d

@@ -22,6 +22,7 @@ from ..pipeline import FrameError, Pipeline
 from .. import convert
 from ..sync import ApproximateTimeSynchronizer, SimpleFilter
 from .bagio import BagError, BagReader, BagWriter
+from .recover import RecoveredReader, open_reader
 from .codec import Encoder, decode_depth, decode_rgb, header_ns
 from .quality import MethodTracker, summarize
 from .sensor import SimSensorConfig, SimulatedSensor
@@ -61,6 +62,7 @@ class ReplayOptions:
     max_frames: Optional[int] = None
     progress: bool = True
     figure_frame: Optional[int] = None  # index of the frame kept for the figures (None: the middle one)
+    recover: bool = False               # read a damaged bag record by record (see replay/recover.py)
 
 
 @dataclass
@@ -83,6 +85,7 @@ class ReplayResult:
     figure: Optional[dict] = None
     has_gt: bool = False
     config: dict = field(default_factory=dict)
+    recovery: Optional[dict] = None     # a damaged bag read with --recover: recovered/lost messages, where
 
 
 class _Msg:
@@ -118,7 +121,7 @@ def select_topics(reader: BagReader, o: ReplayOptions) -> TopicSelection:
 
 def check_bag(bag: str | Path, o: ReplayOptions) -> TopicSelection:
     """Open ``bag`` and select its topics without running anything (fail fast, before loading the model)."""
-    with BagReader(bag) as r:
+    with open_reader(bag, o.recover) as r:
         return select_topics(r, o)
 
 
@@ -155,11 +158,13 @@ class Replay:
         before the output is created; Ctrl-C and read errors part-way end the run with ``interrupted``/``error``
         set and a properly closed output bag."""
         o = self.o
-        reader = BagReader(bag)
+        reader = open_reader(bag, o.recover)
         try:
             sel = self.select(reader)
             res = ReplayResult(bag=str(bag), out=str(out), topics=sel.to_dict(), output_topics=self.output_topics(),
                                has_gt=bool(sel.gt) or self.sim is not None)
+            if isinstance(reader, RecoveredReader):
+                res.recovery = {**reader.report, "summary": reader.summary()}
             writer = BagWriter(out, o.storage, overwrite=o.overwrite)
             try:
                 self._loop(reader, writer, sel, res)
@@ -170,7 +175,7 @@ class Replay:
         self._finish(res, writer)
         return res
 
-    def _loop(self, reader: BagReader, writer: BagWriter, sel: TopicSelection, res: ReplayResult) -> None:
+    def _loop(self, reader: BagReader | RecoveredReader, writer: BagWriter, sel: TopicSelection, res: ReplayResult) -> None:
         o = self.o
         used = set(sel.inputs())
         read = list(reader.topics) if o.copy_inputs == "all" else sorted(used)

@@ -41,7 +41,8 @@ def result_dict(res) -> dict:
                       "output_topics": res.output_topics, "frames": res.frames, "pairs": res.pairs,
                       "dropped": res.dropped, "drop_reasons": res.drop_reasons, "interrupted": res.interrupted,
                       "error": res.error, "has_ground_truth": res.has_gt, "summary": res.summary,
-                      "timing": res.timing, "config": res.config, "per_frame": res.rows})
+                      "timing": res.timing, "config": res.config, "recovery": res.recovery,
+                      "per_frame": res.rows})
 
 
 def write_report(res, out_dir: str | Path, figures: bool = True) -> dict:
@@ -62,6 +63,7 @@ def _markdown(res, figs: dict) -> str:
              f"- input bag: `{res.bag}`", f"- output bag: `{res.out}`",
              f"- frames processed: {res.frames} (pairs {res.pairs}, dropped {res.dropped})"
              + (" — **interrupted**" if res.interrupted else "") + (f" — **error**: {res.error}" if res.error else ""),
+             *([f"- **damaged input, recovered**: {res.recovery['summary']}"] if res.recovery else []),
              "- topics: " + ", ".join(f"{k} `{v}`" for k, v in res.topics.items() if v),
              "- output topics: " + ", ".join(f"`{v}`" for v in res.output_topics.values()),
              f"- model: `{res.config.get('model_id', '')}` on {res.config.get('device', '')}, "

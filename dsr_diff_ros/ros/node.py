@@ -304,11 +304,15 @@ class UpscaleNode(Node):
             self.get_logger().warning(w, throttle_duration_sec=10.0)
 
     def destroy_node(self):
-        with self._cond:
-            self._running = False
-            self._cond.notify_all()
-        if self._worker.is_alive() and threading.current_thread() is not self._worker:
-            self._worker.join(timeout=5.0)
+        """Stop the worker, then destroy the node. Works from any partially built state (a failed
+        ``__init__``: rclpy.shutdown() destroys tracked nodes), so the start-up error stays the one shown."""
+        cond, worker = getattr(self, "_cond", None), getattr(self, "_worker", None)
+        if cond is not None:
+            with cond:
+                self._running = False
+                cond.notify_all()
+        if worker is not None and worker.is_alive() and threading.current_thread() is not worker:
+            worker.join(timeout=5.0)
         return super().destroy_node()
 
 

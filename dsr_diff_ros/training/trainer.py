@@ -24,7 +24,8 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from ..data.degradations import SensorModel, degrade
-from ..data.real import read_middlebury, read_rgbdd, shared_data_dir
+from ..data.real import read_middlebury, read_rgbdd
+from ..data.shared import shared_path
 from ..data.synthetic import SceneGenerator
 from ..model import DSRDiff, ModelConfig
 from ..model.checkpoint import load_weights, save_weights
@@ -137,7 +138,7 @@ def validate(model: DSRDiff, val: list[tuple], stage: int, device: torch.device)
 def resolve_data_root(data_root: str | None) -> Path | None:
     if data_root in ("none", ""):
         return None
-    root = Path(data_root) if data_root else shared_data_dir()
+    root = Path(data_root) if data_root else shared_path()
     return root if root is not None and (root / "rgbdd_train").is_dir() else None
 
 

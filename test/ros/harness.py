@@ -1,5 +1,5 @@
 """In-process ROS test harness: the node under test plus a 'sensor' node publishing RGB-D frames built from
-the real frames in /work/shared/data/rgbd, and collecting every output. One executor spins both in a thread."""
+the real Kinect frames bundled with the package (dsr_diff_ros/replay/sample), and collecting every output. One executor spins both in a thread."""
 from __future__ import annotations
 
 import threading
@@ -15,8 +15,9 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 from std_msgs.msg import Header
 
 from dsr_diff_ros import convert as cv
+from dsr_diff_ros.data.shared import SAMPLE
 
-DATA = Path("/work/shared/data/rgbd/kinect_office_seq")
+DATA = SAMPLE
 FRAME_ID = "camera_color_optical_frame"
 
 

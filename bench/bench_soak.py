@@ -1,0 +1,230 @@
+"""Soak benchmark: the node under a 30 Hz RGB + depth stream for ``--minutes`` (issue target: 30), or the replay
+over a long generated bag; resident memory, latency percentiles and output rate per minute, queue depths.
+
+    python bench/bench_soak.py node --minutes 30          # real model on CPU, as dsr-diff-node runs it
+    python bench/bench_soak.py replay --frames 3000       # bag of the bundled sample repeated, then replayed
+
+Pass/fail: memory growth after warm-up <= 5 %, latency p50 of the last third within 20 % of the first third
+(no drift), pending pairs and synchronizer queues bounded (no growing queue). Writes
+bench/results/soak_<part>.json and docs/figures/soak_<part>.png, prints a table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_node as bn  # noqa: E402  (reserves a core for the executor, sets ROS isolation, imports rclpy)
+import numpy as np  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
+
+
+def rss_mb() -> float:
+    """Resident set size of this process in MiB (/proc/self/statm)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _queues(node) -> int:
+    qs = getattr(node.sync, "queues", None) or []
+    return int(sum(len(q) for q in qs))
+
+
+def soak_node(minutes: float, rate: float = 30.0) -> dict:
+    from builtin_interfaces.msg import Time
+    from rclpy.parameter import Parameter
+    from sensor_msgs.msg import CameraInfo, Image
+    from std_msgs.msg import Header
+
+    from dsr_diff_ros import convert as cv
+    from dsr_diff_ros.msg import UpscaleStats
+    from dsr_diff_ros.ros.node import UpscaleNode, load_upscaler
+
+    rclpy = bn.rclpy
+    up = load_upscaler("", "cpu")
+    rgb, _, lr, K = bn.sample()
+    Kd = K.scaled(lr.shape[1], lr.shape[0])
+    rclpy.init()
+    node = UpscaleNode(upscaler=up, parameter_overrides=[Parameter("warmup", value=True)])
+    src = rclpy.create_node("soak_sensor")
+    pubs = {n: src.create_publisher(t, n, 5) for n, t in [("rgb/image", Image), ("depth/image", Image),
+                                                       ("rgb/camera_info", CameraInfo),
+                                                       ("depth/camera_info", CameraInfo)]}
+    outs, lock = [], threading.Lock()
+
+    def on_stats(m):
+        with lock:
+            outs.append((time.monotonic(), m.latency_total_ms, m.header.stamp.sec * 10**9 + m.header.stamp.nanosec))
+    src.create_subscription(UpscaleStats, "depth_upscaler/stats", on_stats, 50)
+    ex = rclpy.executors.SingleThreadedExecutor()
+    ex.add_node(node)
+    ex.add_node(src)
+    threading.Thread(target=bn.spin_quietly, args=(ex,), daemon=True).start()
+    time.sleep(1.0)
+    samples, sent_stamps = [], set()
+    t0, sent, period, next_sample = time.monotonic(), 0, 1.0 / rate, 0.0
+    while time.monotonic() - t0 < minutes * 60:
+        ns = int(time.time() * 1e9)
+        h = Header(stamp=Time(sec=ns // 10**9, nanosec=ns % 10**9), frame_id="camera_color_optical_frame")
+        pubs["rgb/camera_info"].publish(cv.intrinsics_to_info(K, h, CameraInfo))
+        pubs["depth/camera_info"].publish(cv.intrinsics_to_info(Kd, h, CameraInfo))
+        pubs["depth/image"].publish(cv.depth_to_msg(lr, h, Image, "16UC1"))
+        pubs["rgb/image"].publish(cv.image_to_msg(rgb, "rgb8", h, Image))
+        sent_stamps.add(ns)
+        sent += 1
+        el = time.monotonic() - t0
+        if el >= next_sample:
+            samples.append({"t_s": el, "rss_mb": rss_mb(), "pending": int(node._pending is not None),
+                            "sync_queued": _queues(node), **dict(node.stats.counts)})
+            next_sample += 5.0
+        time.sleep(max(0.0, t0 + sent * period - time.monotonic()))
+    time.sleep(3.0)
+    counts = dict(node.stats.counts)
+    ex.shutdown()
+    node.destroy_node()
+    src.destroy_node()
+    rclpy.shutdown()
+    with lock:
+        o = [(t - t0, lat, s) for t, lat, s in outs]
+    return {"part": "node", "minutes": minutes, "input_rate_hz": rate, "pairs_sent": sent, "counters": counts,
+            "outputs": len(o), "mis_stamped": sum(1 for _, _, s in o if s not in sent_stamps),
+            "samples": samples, "latency_ms": [[round(t, 3), round(lat, 2)] for t, lat, _ in o],
+            "model_id": up.model_id, "frame": "640x480 rgb8 + 160x120 16UC1 -> 640x480 + XYZRGB cloud"}
+
+
+def soak_replay(frames: int, model: str) -> dict:
+    from dsr_diff_ros.data.shared import SAMPLE
+    from dsr_diff_ros.pipeline import Pipeline
+    from dsr_diff_ros.replay.driver import Replay, ReplayOptions
+    from dsr_diff_ros.replay.make_bag import MakeBagConfig, make_bag
+    from dsr_diff_ros.replay.models import load_model
+
+    tmp = Path(tempfile.mkdtemp(prefix="soak_replay_"))
+    t = time.monotonic()
+    make_bag(SAMPLE, tmp / "in", MakeBagConfig(repeat=max(1, frames // 5)))
+    made_s = time.monotonic() - t
+    rep = Replay(Pipeline(load_model(model, None, "cpu")),
+                 ReplayOptions(progress=False, metrics=False, baselines=(), copy_inputs="none"))
+    samples, done = [], threading.Event()
+
+    def watch():
+        t0 = time.monotonic()
+        while not done.is_set():
+            res = getattr(rep, "_res", None)
+            samples.append({"t_s": time.monotonic() - t0, "rss_mb": rss_mb(),
+                            "frames": res.frames if res else 0, "deferred": len(getattr(rep, "_deferred", []))})
+            done.wait(2.0)
+    th = threading.Thread(target=watch, daemon=True)
+    th.start()
+    res = rep.run(tmp / "in", tmp / "out")
+    done.set()
+    th.join()
+    import shutil
+    shutil.rmtree(tmp, ignore_errors=True)
+    return {"part": "replay", "frames": res.frames, "dropped": res.dropped, "model": model,
+            "make_bag_s": made_s, "timing": res.timing, "samples": samples}
+
+
+def analyse(r: dict) -> dict:
+    """Warm-up = first 20 % (at least 30 s); growth, drift, per-minute rate and latency percentiles."""
+    s = r["samples"]
+    dur = s[-1]["t_s"] if s else 0.0
+    warm = max(30.0, 0.2 * dur)
+    after = [x for x in s if x["t_s"] >= warm] or s
+    base = after[0]["rss_mb"]
+    a = {"duration_min": dur / 60, "warmup_s": warm, "rss_mb_after_warmup": base, "rss_mb_end": s[-1]["rss_mb"],
+         "rss_mb_max": max(x["rss_mb"] for x in s), "memory_growth_pct": 100 * (s[-1]["rss_mb"] - base) / base}
+    if r["part"] == "node":
+        lat = np.array(r["latency_ms"]) if r["latency_ms"] else np.zeros((0, 2))
+        post = lat[lat[:, 0] >= warm] if lat.size else lat
+        thirds = np.array_split(post[:, 1], 3) if len(post) >= 3 else [post[:, 1]] * 3
+        a["latency_ms"] = {f"p{q}": float(np.percentile(post[:, 1], q)) for q in (50, 90, 99)} if len(post) else {}
+        a["latency_p50_first_third_ms"], a["latency_p50_last_third_ms"] = (float(np.median(thirds[0])),
+                                                                           float(np.median(thirds[-1])))
+        a["latency_drift_pct"] = 100 * (a["latency_p50_last_third_ms"] / a["latency_p50_first_third_ms"] - 1)
+        per_min = []
+        for m in range(int(np.ceil(dur / 60))):
+            sel = lat[(lat[:, 0] >= 60 * m) & (lat[:, 0] < 60 * (m + 1))] if lat.size else lat
+            if len(sel):
+                per_min.append({"minute": m + 1, "outputs_hz": len(sel) / 60.0,
+                                **{f"p{q}_ms": float(np.percentile(sel[:, 1], q)) for q in (50, 90, 99)}})
+        a["per_minute"] = per_min
+        a["max_pending"] = max(x["pending"] for x in s)
+        a["max_sync_queued"] = max(x["sync_queued"] for x in s)
+        c = r["counters"]
+        a["accounted"] = c["pairs_received"] == c["pairs_processed"] + c["pairs_replaced"] + \
+            c["pairs_dropped_bad_input"]
+        a["pass"] = bool(a["memory_growth_pct"] <= 5 and abs(a["latency_drift_pct"]) <= 20 and a["max_pending"] <= 1
+                         and a["max_sync_queued"] <= 2 * 10 and r["mis_stamped"] == 0)
+    else:
+        fr = [(x["t_s"], x["frames"]) for x in s]
+        per_min = []
+        for m in range(int(np.ceil(dur / 60))):
+            inm = [f for t, f in fr if 60 * m <= t < 60 * (m + 1)]
+            if len(inm) > 1:
+                per_min.append({"minute": m + 1, "frames_per_s": (inm[-1] - inm[0]) / 60.0})
+        a["per_minute"] = per_min
+        a["max_deferred"] = max(x["deferred"] for x in s)
+        a["pass"] = bool(a["memory_growth_pct"] <= 5 and a["max_deferred"] <= 30)
+    return a
+
+
+def plot(r: dict, a: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = r["samples"]
+    fig, ax = plt.subplots(1, 2, figsize=(11, 3.6))
+    ax[0].plot([x["t_s"] / 60 for x in s], [x["rss_mb"] for x in s])
+    ax[0].axvline(a["warmup_s"] / 60, ls="--", c="grey")
+    ax[0].set(xlabel="minutes", ylabel="RSS [MiB]", title=f"resident memory (growth {a['memory_growth_pct']:+.1f} %)")
+    if r["part"] == "node" and r["latency_ms"]:
+        lat = np.array(r["latency_ms"])
+        ax[1].plot(lat[:, 0] / 60, lat[:, 1], ".", ms=2)
+        ax[1].set(xlabel="minutes", ylabel="latency [ms]", title="receipt -> publish latency per output")
+    else:
+        ax[1].plot([x["t_s"] / 60 for x in s], [x["frames"] for x in s])
+        ax[1].set(xlabel="minutes", ylabel="frames", title="frames replayed")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("part", choices=("node", "replay"))
+    ap.add_argument("--minutes", type=float, default=30.0, help="node: duration of the 30 Hz stream")
+    ap.add_argument("--frames", type=int, default=3000, help="replay: frames in the generated bag")
+    ap.add_argument("--model", default="dsr_diff", help="replay: dsr_diff or a baseline (bicubic: the I/O path)")
+    ap.add_argument("--out", default=None, help="JSON path (default bench/results/soak_<part>.json)")
+    a = ap.parse_args(argv)
+    r = soak_node(a.minutes) if a.part == "node" else soak_replay(a.frames, a.model)
+    r["analysis"] = an = analyse(r)
+    r["machine"] = bn.machine()
+    out = Path(a.out) if a.out else RESULTS / f"soak_{a.part}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(r, indent=1))
+    plot(r, an, FIGURES / f"soak_{a.part}.png")
+    print(f"| soak {a.part} | value |\n|---|---|")
+    for k in ("duration_min", "rss_mb_after_warmup", "rss_mb_end", "memory_growth_pct", "latency_ms",
+              "latency_drift_pct", "max_pending", "max_sync_queued", "max_deferred", "pass"):
+        if k in an:
+            v = an[k]
+            print(f"| {k} | {json.dumps(v) if isinstance(v, dict) else (f'{v:.2f}' if isinstance(v, float) else v)} |")
+    for row in an["per_minute"]:
+        print("  ", json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in row.items()}))
+    print(f"wrote {out} and {FIGURES / f'soak_{a.part}.png'}")
+    return 0 if an["pass"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

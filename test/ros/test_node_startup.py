@@ -1,0 +1,57 @@
+"""A failed start-up shows its own error: destroy_node (and rclpy.shutdown, which destroys tracked nodes) work
+from any partially built state of UpscaleNode."""
+import subprocess
+import sys
+import threading
+
+import pytest
+
+rclpy = pytest.importorskip("rclpy")
+from rclpy.parameter import Parameter  # noqa: E402
+
+from dsr_diff_ros.ros.node import UpscaleNode  # noqa: E402
+
+
+@pytest.fixture
+def ctx():
+    c = rclpy.Context()
+    rclpy.init(context=c)
+    yield c
+    if c.ok():
+        rclpy.shutdown(context=c)
+
+
+def test_bad_weights_path_raises_its_own_error(ctx, tmp_path):
+    bad = str(tmp_path / "no_such_weights.safetensors")
+    with pytest.raises(FileNotFoundError, match="no_such_weights") as ei:
+        UpscaleNode(context=ctx, parameter_overrides=[Parameter("weights", value=bad),
+                                                      Parameter("device", value="cpu")])
+    half_built = [f.frame.f_locals["self"] for f in ei.traceback if isinstance(f.frame.f_locals.get("self"),
+                                                                                UpscaleNode)]
+    assert half_built                    # the traceback keeps it alive, as in dsr-diff-node's finally clause
+    rclpy.shutdown(context=ctx)          # destroys the half-built node tracked by the context: must not raise
+
+
+def test_failure_after_worker_started_stops_the_worker(ctx, upscaler, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("timer creation failed on purpose")
+
+    before = {t.ident for t in threading.enumerate()}
+    monkeypatch.setattr(UpscaleNode, "create_timer", boom)
+    with pytest.raises(RuntimeError, match="on purpose") as ei:
+        UpscaleNode(upscaler=upscaler, context=ctx, parameter_overrides=[Parameter("warmup", value=False)])
+    workers = [t for t in threading.enumerate() if t.name == "dsr_diff_worker" and t.ident not in before]
+    assert workers, "the worker should have been started before the failure"
+    rclpy.shutdown(context=ctx)
+    for t in workers:
+        t.join(timeout=5.0)
+        assert not t.is_alive(), "destroy_node left the worker thread running"
+
+
+def test_cli_prints_the_start_up_error_not_an_attribute_error(tmp_path):
+    bad = str(tmp_path / "missing_weights")
+    p = subprocess.run([sys.executable, "-m", "dsr_diff_ros.cli.node", "--ros-args", "-p", f"weights:={bad}",
+                        "-p", "device:=cpu"], capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0
+    assert "missing_weights" in p.stderr and "not found" in p.stderr, p.stderr[-2000:]
+    assert "AttributeError" not in p.stderr, p.stderr[-2000:]
