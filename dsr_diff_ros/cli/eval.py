@@ -4,6 +4,7 @@
     dsr-diff-eval --protocol nyu --data nyu_depth_v2_labeled.mat --scales 4 8 16
     dsr-diff-eval --protocol middlebury --data path/to/middlebury --scales 4 8 16
     dsr-diff-eval --data seq/ --sweeps --compare-weights other.safetensors   # steps / oracle / FFM sweeps
+    dsr-diff-eval --data ../shared/data/rgbd/kinect_office_seq --ablation    # what the guidance prior contributes
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "nyu_depth_v2_labeled.mat (nyu); folder of png pairs (middlebury/lu)")
     p.add_argument("--protocol", default="sensor", choices=["sensor", "nyu", "middlebury", "lu"])
     p.add_argument("--scales", type=float, nargs="+", default=[4, 8, 16])
-    p.add_argument("--modes", nargs="+", choices=["sensor", "bicubic"], default=None,
+    p.add_argument("--modes", nargs="+", choices=["sensor", "bicubic", "noisy"], default=None,
                    help="degradations (default: sensor and bicubic for the sensor protocol, bicubic otherwise)")
     p.add_argument("--methods", nargs="+", default=DEFAULT_METHODS,
                    help=f"any of {', '.join(list(BASELINES) + list(EXTRA_BASELINES))}, ours, oracle")
@@ -43,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sweeps", action="store_true", help="also run steps / guidance / FFM sweeps (needs weights)")
     p.add_argument("--sweep-scale", type=float, default=8)
     p.add_argument("--compare-weights", default=None, help="second checkpoint for the FFM comparison")
+    p.add_argument("--ablation", action="store_true",
+                   help="also run the prior ablation (oracle / GRN / mean / other frame's / zero prior; steps 1..T) "
+                        "at x4 on the first mode, over up to --max-frames (default 8) frames")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -91,7 +95,7 @@ def main(argv=None) -> int:
         print(f"warning: {n}", file=sys.stderr)
     try:
         up, methods = methods_for(args.methods, args.weights, args.device, args.steps, notes,
-                                  need_model=args.sweeps)
+                                  need_model=args.sweeps or args.ablation)
     except KeyError as e:
         print(f"dsr-diff-eval: error: {e.args[0]}", file=sys.stderr)
         return 2
@@ -121,6 +125,22 @@ def main(argv=None) -> int:
                        mode=(args.modes or proto.modes)[0], protocol=proto, max_frames=args.max_frames or 4,
                        progress=not args.quiet)
             print(f"wrote {args.out}/sweeps/sweeps.md")
+    if args.ablation and up is not None:
+        import json
+        from pathlib import Path
+
+        from ..evaluation.prior_ablation import markdown, prior_ablation
+        frames = []
+        for _, src in sources:
+            for smp in src:
+                if len(frames) < (args.max_frames or 8):
+                    frames.append((smp.name, smp.rgb, smp.depth.astype("float32") * proto.model_scale))
+        ab = prior_ablation(up, frames, scale=4, mode=(args.modes or proto.modes)[0], unit=proto.unit)
+        out = Path(args.out)
+        (out / "ablation.json").write_text(json.dumps(ab, indent=1))
+        (out / "ablation.md").write_text(markdown(ab))
+        print(markdown(ab))
+        print(f"wrote {out / 'ablation.md'}")
     return 0 if res.rows else 1
 
 
