@@ -115,11 +115,13 @@ class Spinner:
         self.th.join(timeout=10.0)
 
 
-def wait_for_matched(sensor: Sensor, timeout=10.0):
-    """Wait until the node's subscriptions see our publishers and we see its publishers."""
+def wait_for_matched(sensor: Sensor, timeout=10.0, depth_info=False):
+    """Wait until the node's subscriptions see our publishers (depth/camera_info only when the node registers
+    depth) and we see its publishers."""
+    topics = ["rgb/image", "depth/image", "rgb/camera_info"] + (["depth/camera_info"] if depth_info else [])
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if all(p.get_subscription_count() > 0 for p in set(sensor.pub.values())) and \
+        if all(sensor.pub[t].get_subscription_count() > 0 for t in topics) and \
                 sensor.node.count_publishers("depth_upscaled/image") > 0:
             return True
         time.sleep(0.05)
