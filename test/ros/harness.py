@@ -45,10 +45,10 @@ def stamp(t_s: float) -> Time:
 class Sensor:
     """Publishes rgb/image, depth/image and both camera infos; records outputs of the node."""
 
-    def __init__(self, ns="", compressed=False):
+    def __init__(self, ns="", compressed=False, listen=True, name="fake_sensor"):
         from dsr_diff_ros.msg import UpscaleStats
 
-        self.node = rclpy.create_node("fake_sensor", namespace=ns)
+        self.node = rclpy.create_node(name, namespace=ns)
         n = self.node
         self.compressed = compressed
         rgb = ("rgb/image/compressed", CompressedImage) if compressed else ("rgb/image", Image)
@@ -57,7 +57,7 @@ class Sensor:
         self.pub["rgb/image"] = self.pub[rgb[0]]
         self.got = {"depth": [], "info": [], "points": [], "stats": []}
         self.lock = threading.Lock()
-        for key, typ, topic in [("depth", Image, "depth_upscaled/image"),
+        for key, typ, topic in [] if not listen else [("depth", Image, "depth_upscaled/image"),
                                 ("info", CameraInfo, "depth_upscaled/camera_info"),
                                 ("points", PointCloud2, "depth_upscaled/points"),
                                 ("stats", UpscaleStats, "depth_upscaler/stats")]:
