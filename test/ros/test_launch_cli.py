@@ -18,7 +18,9 @@ def test_launch_file_declares_arguments():
     src = LAUNCH.read_text()
     ast.parse(src)
     for arg in ("namespace", "device", "steps", "weights", "use_sim_time", "use_shm", "rgb_image", "rgb_info",
-                "depth_image", "depth_info", "FASTDDS_DEFAULT_PROFILES_FILE", "fastdds_shm.xml", "upscale.yaml"):
+                "depth_image", "depth_info", "FASTDDS_DEFAULT_PROFILES_FILE", "fastdds_shm.xml", "upscale.yaml",
+                "lazy", "cloud", "depth_image_proc::PointCloudXyzrgbNode", "depth_registered/image_rect",
+                "rgb/image_rect_color", "publish_points"):
         assert arg in src, arg
 
 
@@ -34,7 +36,7 @@ def test_launch_file_parses_with_launch_ros():
     ld = mod.generate_launch_description()
     assert isinstance(ld, LaunchDescription)
     names = {a.name for a in ld.get_launch_arguments()}
-    assert {"namespace", "device", "steps", "weights", "use_sim_time", "use_shm"} <= names
+    assert {"namespace", "device", "steps", "weights", "use_sim_time", "use_shm", "lazy", "cloud"} <= names
 
 
 def test_config_matches_declared_parameters():
