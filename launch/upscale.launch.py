@@ -15,8 +15,8 @@ import os
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
-from launch.conditions import IfCondition, LaunchConfigurationEquals
-from launch.substitutions import LaunchConfiguration, PythonExpression
+from launch.conditions import IfCondition
+from launch.substitutions import EqualsSubstitution, LaunchConfiguration
 from launch_ros.actions import ComposableNodeContainer, Node
 from launch_ros.descriptions import ComposableNode
 from launch_ros.parameter_descriptions import ParameterValue
@@ -66,7 +66,7 @@ def generate_launch_description():
             "weights": cfg("weights"),
             "use_sim_time": ParameterValue(cfg("use_sim_time"), value_type=bool),
             "lazy": ParameterValue(cfg("lazy"), value_type=bool),
-            "publish_points": ParameterValue(PythonExpression(["'", cfg("cloud"), "' == 'node'"]), value_type=bool),
+            "publish_points": ParameterValue(EqualsSubstitution(cfg("cloud"), "node"), value_type=bool),
         }],
         remappings=[(topic, cfg(name)) for name, (topic, _) in INPUTS.items()],
     )
@@ -75,7 +75,7 @@ def generate_launch_description():
     cloud = ComposableNodeContainer(
         name="depth_upscaler_cloud_container", namespace=cfg("namespace"), package="rclcpp_components",
         executable="component_container", output="screen",
-        condition=LaunchConfigurationEquals("cloud", "depth_image_proc"),
+        condition=IfCondition(EqualsSubstitution(cfg("cloud"), "depth_image_proc")),
         composable_node_descriptions=[ComposableNode(
             package="depth_image_proc", plugin="depth_image_proc::PointCloudXyzrgbNode", name="point_cloud_xyzrgb",
             namespace=cfg("namespace"),
