@@ -113,3 +113,14 @@ def test_console_script_help_prints_usage_and_exits():
         for topic, typ, _, _ in TOPICS.values():
             assert topic in out and typ in out
         assert "steps = " in out and "qos_overrides.<topic>.subscription" in out and "--ros-args" in out
+
+
+def test_docs_list_every_parameter_and_topic():
+    from dsr_diff_ros.ros.params import PARAMS
+    from dsr_diff_ros.ros.topics import TOPICS
+
+    doc = (REPO / "docs" / "node.md").read_text()
+    for name in list(PARAMS) + ["steps"]:
+        assert f"| `{name}`" in doc, f"docs/node.md: parameter {name} missing from the table"
+    for topic, *_ in TOPICS.values():
+        assert f"`{topic}`" in doc, topic
