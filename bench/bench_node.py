@@ -41,10 +41,11 @@ from dsr_diff_ros.data.degradations import degrade  # noqa: E402
 from dsr_diff_ros.data.folder import RGBDFolder  # noqa: E402
 from dsr_diff_ros.frame import Frame  # noqa: E402
 from dsr_diff_ros.pipeline import Pipeline  # noqa: E402
+import dsr_diff_ros  # noqa: E402
 from dsr_diff_ros import convert as cv  # noqa: E402
 from dsr_diff_ros.ros.memory import tune_malloc  # noqa: E402
 
-DATA = Path("/work/shared/data/rgbd/kinect_office_seq")
+DATA = Path(dsr_diff_ros.__file__).resolve().parent / "replay" / "sample"  # shipped Kinect frames
 OUT = Path(__file__).resolve().parent / "results" / "node.json"
 
 

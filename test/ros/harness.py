@@ -1,5 +1,5 @@
 """In-process ROS test harness: the node under test plus a 'sensor' node publishing RGB-D frames built from
-the real frames in /work/shared/data/rgbd, and collecting every output. One executor spins both in a thread."""
+the real Kinect frames bundled with the package (replay/sample), and collecting every output. One executor spins both in a thread."""
 from __future__ import annotations
 
 import threading
@@ -14,9 +14,10 @@ from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 from std_msgs.msg import Header
 
+import dsr_diff_ros
 from dsr_diff_ros import convert as cv
 
-DATA = Path("/work/shared/data/rgbd/kinect_office_seq")
+DATA = Path(dsr_diff_ros.__file__).resolve().parent / "replay" / "sample"   # real Kinect frames, shipped
 FRAME_ID = "camera_color_optical_frame"
 
 
