@@ -10,6 +10,9 @@ FASTDDS_DEFAULT_PROFILES_FILE.
 cloud:=node (default) publishes this node's XYZRGB cloud on depth_upscaled/points; cloud:=depth_image_proc
 turns it off and starts depth_image_proc's point_cloud_xyzrgb on depth_upscaled/image + the colour image and
 info instead (cloud on depth_registered/points); cloud:=none publishes no cloud.
+
+QoS: put the standard qos_overrides./<resolved topic>.{subscription,publisher}.<policy> parameters in the
+params_file (example in config/upscale.yaml, docs/node.md).
 """
 import os
 

@@ -12,7 +12,10 @@ def main(argv=None) -> int:
     from ..ros.usage import usage, wants_help
 
     if wants_help(argv):
-        print(usage())
+        try:
+            print(usage(), flush=True)
+        except BrokenPipeError:  # e.g. piped into head
+            sys.stdout = None
         return 0
     from ..ros.threads import reserve_core_for_executor
 
