@@ -169,6 +169,7 @@ def bench_e2e(seconds: float, rate: float = 30.0, steps=None) -> dict:
                                                        ("depth/camera_info", CameraInfo)]}
     stats = []
     src.create_subscription(UpscaleStats, "depth_upscaler/stats", lambda m: stats.append((time.monotonic(), m)), 50)
+    src.create_subscription(Image, "depth_upscaled/image", lambda m: None, 5)  # a consumer: the node is lazy
     ex = rclpy.executors.SingleThreadedExecutor()  # as dsr-diff-node spins it
     ex.add_node(node)
     ex.add_node(src)

@@ -3,17 +3,25 @@
     ros2 launch dsr_diff_ros upscale.launch.py rgb_image:=/camera/color/image_raw \
         depth_image:=/camera/aligned_depth_to_color/image_raw device:=cuda steps:=2 use_shm:=true
 
-Loads config/upscale.yaml; launch arguments override the device, steps, weights, use_sim_time and the four
-input topics. use_shm:=true points Fast DDS at config/fastdds_shm.xml (shared-memory transport) through
+Loads config/upscale.yaml; launch arguments override the device, steps, weights, lazy, use_sim_time and the
+four input topics. use_shm:=true points Fast DDS at config/fastdds_shm.xml (shared-memory transport) through
 FASTDDS_DEFAULT_PROFILES_FILE.
+
+cloud:=node (default) publishes this node's XYZRGB cloud on depth_upscaled/points; cloud:=depth_image_proc
+turns it off and starts depth_image_proc's point_cloud_xyzrgb on depth_upscaled/image + the colour image and
+info instead (cloud on depth_registered/points); cloud:=none publishes no cloud.
+
+QoS: put the standard qos_overrides./<resolved topic>.{subscription,publisher}.<policy> parameters in the
+params_file (example in config/upscale.yaml, docs/node.md).
 """
 import os
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
 from launch.conditions import IfCondition
-from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
+from launch.substitutions import EqualsSubstitution, LaunchConfiguration
+from launch_ros.actions import ComposableNodeContainer, Node
+from launch_ros.descriptions import ComposableNode
 from launch_ros.parameter_descriptions import ParameterValue
 
 try:
@@ -41,6 +49,11 @@ def generate_launch_description():
         DeclareLaunchArgument("steps", default_value="2", description="Diffusion steps per frame"),
         DeclareLaunchArgument("weights", default_value="", description="Weights name/path; empty: default"),
         DeclareLaunchArgument("use_sim_time", default_value="false", description="Use /clock"),
+        DeclareLaunchArgument("lazy", default_value="true",
+                              description="Subscribe to the inputs only while an output has a subscriber"),
+        DeclareLaunchArgument("cloud", default_value="node", choices=["node", "depth_image_proc", "none"],
+                              description="Who makes the XYZRGB cloud: this node (depth_upscaled/points), "
+                                          "depth_image_proc point_cloud_xyzrgb (depth_registered/points), none"),
         DeclareLaunchArgument("use_shm", default_value="false",
                               description="Fast DDS shared-memory transport (config/fastdds_shm.xml)"),
     ] + [DeclareLaunchArgument(name, default_value=default, description=f"Remap of {topic}")
@@ -55,7 +68,23 @@ def generate_launch_description():
             "steps": ParameterValue(cfg("steps"), value_type=int),
             "weights": cfg("weights"),
             "use_sim_time": ParameterValue(cfg("use_sim_time"), value_type=bool),
+            "lazy": ParameterValue(cfg("lazy"), value_type=bool),
+            "publish_points": ParameterValue(EqualsSubstitution(cfg("cloud"), "node"), value_type=bool),
         }],
         remappings=[(topic, cfg(name)) for name, (topic, _) in INPUTS.items()],
     )
-    return LaunchDescription(args + [shm, node])
+    # depth_image_proc's cloud from our depth (colour grid and stamp) and the camera's colour image and info;
+    # recent depth_image_proc takes the info beside rgb/image_rect_color's resolved topic, older ones rgb/camera_info.
+    cloud = ComposableNodeContainer(
+        name="depth_upscaler_cloud_container", namespace=cfg("namespace"), package="rclcpp_components",
+        executable="component_container", output="screen",
+        condition=IfCondition(EqualsSubstitution(cfg("cloud"), "depth_image_proc")),
+        composable_node_descriptions=[ComposableNode(
+            package="depth_image_proc", plugin="depth_image_proc::PointCloudXyzrgbNode", name="point_cloud_xyzrgb",
+            namespace=cfg("namespace"),
+            parameters=[{"use_sim_time": ParameterValue(cfg("use_sim_time"), value_type=bool)}],
+            remappings=[("depth_registered/image_rect", "depth_upscaled/image"),
+                        ("rgb/image_rect_color", cfg("rgb_image")), ("rgb/camera_info", cfg("rgb_info")),
+                        ("points", "depth_registered/points")])],
+    )
+    return LaunchDescription(args + [shm, node, cloud])

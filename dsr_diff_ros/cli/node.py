@@ -1,4 +1,4 @@
-"""``dsr-diff-node``: run the depth super-resolution node.
+"""``dsr-diff-node``: run the depth super-resolution node (``--help``: parameters, topics, an example).
 
     dsr-diff-node --ros-args --params-file config/upscale.yaml -r rgb/image:=/camera/color/image_raw
 """
@@ -8,6 +8,15 @@ import sys
 
 
 def main(argv=None) -> int:
+    argv = sys.argv if argv is None else argv
+    from ..ros.usage import usage, wants_help
+
+    if wants_help(argv):
+        try:
+            print(usage(), flush=True)
+        except BrokenPipeError:  # e.g. piped into head
+            sys.stdout = None
+        return 0
     from ..ros.threads import reserve_core_for_executor
 
     reserve_core_for_executor()  # before torch is imported
@@ -18,7 +27,6 @@ def main(argv=None) -> int:
     from ..ros.node import UpscaleNode
 
     tune_malloc()  # large per-frame buffers: reuse heap memory instead of fresh mmaps
-    argv = sys.argv if argv is None else argv
     rclpy.init(args=argv)
     node = None
     try:

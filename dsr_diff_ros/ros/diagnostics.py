@@ -15,7 +15,7 @@ class NodeStats:
     """Thread-safe counters plus sliding windows (``window_s`` seconds) of input/output events and latencies."""
 
     COUNTERS = ("pairs_received", "pairs_processed", "pairs_replaced", "pairs_dropped_bad_input",
-                "pairs_sanitised", "time_resets")
+                "pairs_sanitised", "time_resets", "frames_without_camera_info", "frames_unpaired")
 
     def __init__(self, window_s: float = 10.0, clock=time.monotonic):
         self.window_s, self.clock = float(window_s), clock
@@ -59,11 +59,13 @@ class NodeStats:
             return snap
 
 
-def to_status(snap: dict, extra: dict, status_cls, kv_cls, name: str, hardware_id: str):
-    """DiagnosticStatus: OK when outputs flow, WARN when inputs arrive but nothing is output or bad input
-    was seen in the window, STALE-ish (WARN) when no input at all."""
+def to_status(snap: dict, extra: dict, status_cls, kv_cls, name: str, hardware_id: str, idle: bool = False):
+    """DiagnosticStatus: OK when outputs flow or when idle (lazy, nobody listens), WARN when inputs arrive but
+    nothing is output, or when no input at all."""
     level, msg = 0, "upscaling"
-    if snap["input_rate_hz"] == 0:
+    if idle:
+        msg = "idle: no subscriber on the outputs (lazy), inputs unsubscribed"
+    elif snap["input_rate_hz"] == 0:
         level, msg = 1, "no synchronized input pairs"
     elif snap["output_rate_hz"] == 0:
         level, msg = 1, "inputs arrive but no output (see last_error)"

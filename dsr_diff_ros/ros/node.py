@@ -1,7 +1,7 @@
-"""The ROS 2 node: synchronized RGB + depth in, super-resolved depth, camera info, XYZRGB cloud, stats and
-diagnostics out. One pair in flight: a worker thread processes the newest pair; a pair arriving while the
-worker is busy replaces the pending one (latest wins, counted as replaced), so latency does not grow
-under load.
+"""The ROS 2 node: synchronized RGB + depth + camera info in, super-resolved depth, camera info, XYZRGB cloud,
+stats and diagnostics out. One pair in flight: a worker thread processes the newest pair; a pair arriving while
+the worker is busy replaces the pending one (latest wins, counted as replaced), so latency does not grow
+under load. Lazy (default): inputs are subscribed only while an output has a subscriber.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import time
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.event_handler import PublisherEventCallbacks, UnsupportedEventTypeError
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, PointField
 from std_msgs.msg import Header
@@ -19,11 +20,13 @@ from std_msgs.msg import Header
 from .. import geometry
 from ..frame import Frame
 from ..pipeline import FrameError, Pipeline
-from ..sync import SimpleFilter, make_synchronizer, reset_synchronizer, stamp_ns
 from .. import convert
-from . import params, qos
 from ..convert import ConversionError
+from ..sync import SimpleFilter, make_synchronizer, reset_synchronizer, stamp_ns
+from ..sync_watch import UnmatchedFrames
+from . import params, qos, topics
 from .diagnostics import NodeStats, to_status
+from .inputs import Inputs
 from .threads import default_cpu_threads
 
 try:
@@ -58,52 +61,86 @@ class UpscaleNode(Node):
         self.stats = NodeStats()
         self._tf = self._make_tf() if (self.p["register_depth"] and self.p["use_tf"]) else None
         self._fallback_T = geometry.transform_from_xyz_quat(self.p["depth_to_rgb"][:3], self.p["depth_to_rgb"][3:])
-        self._setup_io()
         self._cond = threading.Condition()
         self._pending = None
+        self._updates = {}          # parameter values for the worker, applied between frames
         self._running = True
         self._last_stamp = {}
+        self._in_lock = threading.RLock()   # input path: synchronizer, unmatched-frame watch, subscriptions
+        self._setup_sync()
+        self._setup_outputs()
         self._ready = threading.Event()
         self._worker = threading.Thread(target=self._work, name="dsr_diff_worker", daemon=True)
         self._worker.start()
         self._ready.wait()  # thread settings and warm-up happen in the worker, where inference runs
-        self.add_on_set_parameters_callback(self._on_set_params)
+        self.add_on_set_parameters_callback(self._validate_params)
+        self.add_post_set_parameters_callback(self._apply_params)
         self.create_timer(self.p["diagnostics_period"], self._publish_diagnostics)
         self._check_timer = self.create_timer(self.p["input_check_delay"], self._check_inputs)
+        self._update_inputs()
         log.info(f"model {self.model_id} on {self.device}, steps={steps}/{self.pipeline.max_steps}, "
-                 f"sync={self.sync_impl}, register={self.p['register_depth']}")
+                 f"sync={self.sync_impl}, register={self.p['register_depth']}, lazy={self.p['lazy']}")
 
     # ------------------------------------------------------------------------------------------ setup
-    def _qos(self, stream):
-        return qos.profile(self.p[f"qos.{stream}.reliability"], self.p[f"qos.{stream}.depth"])
-
-    def _setup_io(self):
+    def _setup_sync(self):
+        """Colour image, depth image, colour camera_info (and depth camera_info when registering) in one
+        synchronizer, as depth_image_proc pairs its inputs."""
         self.received = collections.Counter()
-        rgb_type, rgb_topic = (CompressedImage, "rgb/image/compressed") if self.p["rgb_compressed"] \
-            else (Image, "rgb/image")
-        self.input_qos = {rgb_topic: self._qos("rgb"), "depth/image": self._qos("depth"),
-                          "rgb/camera_info": self._qos("camera_info"), "depth/camera_info": self._qos("camera_info")}
-        self.f_rgb, self.f_depth = SimpleFilter(), SimpleFilter()
-        self.sync, self.sync_impl = make_synchronizer([self.f_rgb, self.f_depth], self.p["queue_size"],
+        rgb = (CompressedImage, topics.name("rgb_compressed")) if self.p["rgb_compressed"] \
+            else (Image, topics.name("rgb"))
+        specs = [("rgb", *rgb, "rgb"), ("depth", Image, topics.name("depth"), "depth"),
+                 ("rgb_info", CameraInfo, topics.name("rgb_info"), "camera_info")]
+        if self.p["register_depth"]:
+            specs.append(("depth_info", CameraInfo, topics.name("depth_info"), "camera_info"))
+        self.inputs = Inputs(self, specs, self._on_input)
+        self.filters = {k: SimpleFilter() for k, *_ in specs}
+        self.sync, self.sync_impl = make_synchronizer(list(self.filters.values()), self.p["queue_size"],
                                                       self.p["slop"], exact=self.p["exact_sync"])
-        self.sync.registerCallback(self._on_pair)
-        self.infos = {"rgb": collections.deque(maxlen=30), "depth": collections.deque(maxlen=30)}
-        self.create_subscription(rgb_type, rgb_topic, lambda m: self._on_image("rgb", rgb_topic, m),
-                                 self.input_qos[rgb_topic])
-        self.create_subscription(Image, "depth/image", lambda m: self._on_image("depth", "depth/image", m),
-                                 self.input_qos["depth/image"])
-        for cam in ("rgb", "depth"):
-            self.create_subscription(CameraInfo, f"{cam}/camera_info", lambda m, c=cam: self._on_info(c, m),
-                                     self.input_qos[f"{cam}/camera_info"])
-        self.pub_depth = self.create_publisher(Image, "depth_upscaled/image", self._qos("image_out"))
-        self.pub_info = self.create_publisher(CameraInfo, "depth_upscaled/camera_info", self._qos("image_out"))
-        self.pub_points = self.create_publisher(PointCloud2, "depth_upscaled/points", self._qos("points_out"))
+        self.sync.registerCallback(self._on_sync)
+        tol = 0 if self.p["exact_sync"] else max(0, int(round(self.p["slop"] * 1e9)) - 1)  # spread < slop
+        self.watch = UnmatchedFrames(self.p["queue_size"], tol, [k for k in self.filters if k.endswith("_info")])
+
+    def _setup_outputs(self):
+        def pub(typ, key, stream, lazy_output=True):
+            kw = dict(qos_overriding_options=qos.overrides())
+            if lazy_output:
+                kw["event_callbacks"] = PublisherEventCallbacks(matched=lambda _info: self._update_inputs())
+            try:
+                return self.create_publisher(typ, topics.name(key), qos.default(stream), **kw)
+            except UnsupportedEventTypeError:  # middleware without matched events: poll instead
+                if self._poll_timer is None:
+                    self._poll_timer = self.create_timer(0.5, self._update_inputs)
+                kw.pop("event_callbacks")
+                return self.create_publisher(typ, topics.name(key), qos.default(stream), **kw)
+
+        self._poll_timer = None
+        self.pub_depth = pub(Image, "depth_out", "image_out")
+        self.pub_info = pub(CameraInfo, "info_out", "image_out")
+        self.pub_points = pub(PointCloud2, "points_out", "points_out")
         self.pub_stats = None
         if UpscaleStats is not None:
-            self.pub_stats = self.create_publisher(UpscaleStats, "~/stats", self._qos("stats"))
+            self.pub_stats = pub(UpscaleStats, "stats", "stats", lazy_output=False)
         else:
             self.get_logger().warning("dsr_diff_ros.msg.UpscaleStats not importable: ~/stats disabled")
-        self.pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.pub_diag = self.create_publisher(DiagnosticArray, topics.name("diagnostics"), 10)
+
+    # ------------------------------------------------------------------------------ lazy subscription
+    def output_subscribers(self) -> int:
+        pubs = [self.pub_depth, self.pub_info] + ([self.pub_points] if self.p["publish_points"] else [])
+        return sum(p.get_subscription_count() for p in pubs)
+
+    def _update_inputs(self):
+        """Subscribe to the inputs while they are needed (not lazy, or an output has a subscriber)."""
+        with self._in_lock:
+            want = not self.p["lazy"] or self.output_subscribers() > 0
+            if want and not self.inputs.active:
+                self.inputs.subscribe()
+                self.get_logger().info("subscribed to the inputs" + (" (an output has a subscriber)"
+                                                                     if self.p["lazy"] else ""))
+            elif not want and self.inputs.active:
+                self.inputs.unsubscribe()
+                self._clear_inputs()
+                self.get_logger().info("no subscriber on the outputs: unsubscribed from the inputs (lazy)")
 
     def _make_tf(self):
         try:
@@ -120,65 +157,82 @@ class UpscaleNode(Node):
         last = self._last_stamp.get(key)
         self._last_stamp[key] = t
         if last is not None and t < last - int(self.p["time_jump_reset"] * 1e9):
-            self.reset(f"{key} stamp jumped back {(last - t) / 1e9:.3f} s (bag loop?)", t)
+            self.reset(f"{key} stamp jumped back {(last - t) / 1e9:.3f} s (bag loop?)")
 
-    def reset(self, why: str, t_new: int | None = None):
-        """Forget queued pairs, the pending pair and camera infos newer than ``t_new`` (time went backwards)."""
+    def reset(self, why: str):
+        """Forget queued messages and the pending pair (time went backwards)."""
         self.get_logger().warning(f"resetting synchronizer and state: {why}")
         self.stats.inc("time_resets")
-        reset_synchronizer(self.sync)
-        tol = int(self.p["info_tolerance"] * 1e9)
-        for cam, d in self.infos.items():
-            keep = [(s, m) for s, m in d if t_new is not None and s <= t_new + tol]
-            d.clear()
-            d.extend(keep)
-        self._last_stamp.clear()
+        self._clear_inputs()
+
+    def _clear_inputs(self):
+        with self._in_lock:
+            reset_synchronizer(self.sync)
+            self.watch.reset()
+            self._last_stamp.clear()
         with self._cond:
             self._pending = None
 
-    def _on_image(self, key, topic, msg):
-        self.received[topic] += 1
-        t = stamp_ns(msg)
-        if t is not None:
-            self._check_time(key, t)
-            self._last_stamp[key] = t
-        (self.f_rgb if key == "rgb" else self.f_depth).signalMessage(msg)
+    def _on_input(self, key, msg):
+        with self._in_lock:
+            self.received[self.inputs.topic(key)] += 1
+            t = stamp_ns(msg)
+            if t is not None:
+                self._check_time(key, t)
+                if key == "rgb":
+                    for t_old, why in self.watch.image(t):
+                        self._unmatched(t_old, why)
+                elif key.endswith("_info"):
+                    self.watch.info(key, t)
+            self.filters[key].signalMessage(msg)
 
-    def _on_info(self, cam, msg):
-        self.received[f"{cam}/camera_info"] += 1
-        t = stamp_ns(msg)
-        q = self.infos[cam]
-        if q and t < q[-1][0]:
-            if t < q[-1][0] - int(self.p["time_jump_reset"] * 1e9):
-                q.clear()
-            else:
-                return  # out of order, keep the newest
-        q.append((t, msg))
+    def _unmatched(self, t, why):
+        if why == "camera_info":
+            self.stats.inc("frames_without_camera_info")
+            self.stats.last_error = f"colour frame {t / 1e9:.3f} s: no camera_info with its stamp (within slop)"
+            self.get_logger().warning(f"{self.stats.last_error}; frame skipped", throttle_duration_sec=2.0)
+        else:
+            self.stats.inc("frames_unpaired")
 
-    def _on_pair(self, rgb_msg, depth_msg):
+    def _on_sync(self, rgb_msg, depth_msg, rgb_info, depth_info=None):
+        fresh, given_up = self.watch.matched(stamp_ns(rgb_msg))
+        for t_old, why in given_up:
+            self._unmatched(t_old, why)
+        if not fresh:
+            return  # older than a frame already matched: it was counted as unmatched
         self.stats.inc("pairs_received")
         with self._cond:
             if self._pending is not None:
                 self.stats.inc("pairs_replaced")
-            self._pending = (rgb_msg, depth_msg, time.perf_counter())
+            self._pending = (rgb_msg, depth_msg, rgb_info, depth_info, time.perf_counter())
             self._cond.notify()
 
-    def _on_set_params(self, plist):
-        for p in plist:
-            if p.name == "steps":
-                try:
-                    self.pipeline.set_steps(int(p.value))
-                except (TypeError, ValueError) as e:
-                    return SetParametersResult(successful=False, reason=str(e))
-            elif p.name == "points_decimation":
-                if not 1 <= int(p.value) <= 16:
-                    return SetParametersResult(successful=False, reason="points_decimation must be in 1..16")
-                self.pipeline.decimation = int(p.value)
-            elif p.name == "publish_points":
-                self.pipeline.compute_points = bool(p.value)
-            elif p.name == "fill_holes":
-                self.pipeline.fill_holes = bool(p.value)
-        return SetParametersResult(successful=True)
+    def _validate_params(self, plist):
+        """The whole list is checked together; any reason rejects all of it (nothing is applied)."""
+        why = params.check_update({p.name: p.value for p in plist}, self.pipeline.max_steps)
+        return SetParametersResult(successful=not why, reason="; ".join(why))
+
+    def _apply_params(self, plist):
+        """After rclpy stored the values: the worker takes them together before its next frame."""
+        mine = {p.name: p.value for p in plist if p.name in params.RUNTIME}
+        self.p.update({k: v for k, v in mine.items() if k != "steps"})
+        with self._cond:
+            self._updates.update(mine)
+        if {"lazy", "publish_points"} & set(mine):
+            self._update_inputs()
+
+    def _take_updates(self):
+        with self._cond:
+            upd, self._updates = self._updates, {}
+        for name, v in upd.items():
+            if name == "steps":
+                self.pipeline.set_steps(int(v))
+            elif name == "points_decimation":
+                self.pipeline.decimation = int(v)
+            elif name == "publish_points":
+                self.pipeline.compute_points = bool(v)
+            elif name == "fill_holes":
+                self.pipeline.fill_holes = bool(v)
 
     # ----------------------------------------------------------------------------------------- worker
     def _work(self):
@@ -203,6 +257,7 @@ class UpscaleNode(Node):
                     return
                 item, self._pending = self._pending, None
             try:
+                self._take_updates()
                 self._process(*item)
             except (ConversionError, FrameError) as e:
                 self._bad_input(str(e))
@@ -213,13 +268,6 @@ class UpscaleNode(Node):
         self.stats.inc("pairs_dropped_bad_input")
         self.stats.last_error = why
         self.get_logger().warning(f"dropped input pair: {why}", throttle_duration_sec=2.0)
-
-    def _info_for(self, cam, t):
-        tol = int(self.p["info_tolerance"] * 1e9)
-        for s, m in reversed(self.infos[cam]):
-            if s <= t + tol:
-                return m
-        return None
 
     def _extrinsic(self, rgb_frame, depth_frame, t):
         if self._tf is not None:
@@ -233,20 +281,13 @@ class UpscaleNode(Node):
                                           throttle_duration_sec=5.0)
         return self._fallback_T
 
-    def _process(self, rgb_msg, depth_msg, t_recv):
+    def _process(self, rgb_msg, depth_msg, rgb_info_msg, depth_info_msg, t_recv):
         t0 = time.perf_counter()
         t = stamp_ns(rgb_msg)
         rgb = (convert.rgb_from_compressed if self.p["rgb_compressed"] else convert.rgb_from_image)(rgb_msg)
         depth = convert.depth_from_image(depth_msg)
-        rgb_info_msg = self._info_for("rgb", t)
-        if rgb_info_msg is None:
-            raise FrameError("no rgb/camera_info at or before the image stamp")
         rgb_info = convert.info_to_intrinsics(rgb_info_msg)
-        depth_info_msg = self._info_for("depth", stamp_ns(depth_msg))
         depth_info = convert.info_to_intrinsics(depth_info_msg) if depth_info_msg is not None else None
-        if depth_info is not None and (depth_info.width, depth_info.height) != depth.shape[::-1] \
-                and not self.p["register_depth"]:
-            depth_info = None  # only used for registration; a stale size must not reject registered depth
         T = None
         if self.p["register_depth"]:
             T = self._extrinsic(rgb_msg.header.frame_id, depth_msg.header.frame_id, t)
@@ -293,14 +334,19 @@ class UpscaleNode(Node):
     # ------------------------------------------------------------------------------------ monitoring
     def _publish_diagnostics(self):
         snap = self.stats.snapshot()
+        idle = not self.inputs.active
         extra = {"device": self.device, "model_id": self.model_id, "steps": self.pipeline.steps,
-                 "synchronizer": self.sync_impl}
+                 "synchronizer": self.sync_impl, "lazy": self.p["lazy"], "output_subscribers": self.output_subscribers(),
+                 "inputs": "unsubscribed (lazy: no subscriber on the outputs)" if idle else "subscribed"}
         st = to_status(snap, extra, DiagnosticStatus, KeyValue, f"{self.get_name()}: depth upscaling",
-                       self.device)
+                       self.device, idle=idle)
         self.pub_diag.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[st]))
 
     def _check_inputs(self):
-        for w in qos.check_inputs(self, self.input_qos, self.received):
+        self._update_inputs()  # backstop for a missed matched event
+        with self._in_lock:
+            profiles = self.inputs.profiles()
+        for w in qos.check_inputs(self, profiles, self.received):
             self.get_logger().warning(w, throttle_duration_sec=10.0)
 
     def destroy_node(self):

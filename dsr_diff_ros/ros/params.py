@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
-from .qos import DEFAULTS as QOS_DEFAULTS
-
 # name: (default, description, range (lo, hi) or None, read_only)
 PARAMS = {
     "device": ("auto", "Inference device: auto (CUDA when available), cuda or cpu", None, True),
@@ -12,8 +10,10 @@ PARAMS = {
     "cpu_threads": (0, "PyTorch intra-op threads when inferring on the CPU; 0: auto = cores - 1 (at least 1), so "
                        "the ROS executor keeps a core: oversubscribed OpenMP threads stall inference", (0, 256), True),
     "warmup": (True, "Run one dummy inference at start-up so the first frame is not slow", None, True),
+    "lazy": (True, "Subscribe to the inputs only while depth_upscaled/image, .../camera_info or .../points (with "
+                   "publish_points) has a subscriber, as depth_image_proc does; false: always subscribed", None, False),
     "queue_size": (10, "Synchronizer queue size per input", (1, 100), True),
-    "slop": (0.02, "Approximate-time synchronization slop [s] (max stamp difference RGB/depth)", (0.0, 1.0), True),
+    "slop": (0.02, "Approximate-time synchronization slop [s] (max stamp spread of images and camera infos)", (0.0, 1.0), True),
     "exact_sync": (False, "Exact stamp matching (TimeSynchronizer) instead of approximate", None, True),
     "rgb_compressed": (False, "Subscribe to sensor_msgs/CompressedImage on rgb/image/compressed", None, True),
     "register_depth": (False, "Register depth to the RGB camera in the node (needs both camera infos and "
@@ -21,7 +21,6 @@ PARAMS = {
     "use_tf": (True, "Look up the depth->rgb extrinsic with tf2 when importable", None, True),
     "depth_to_rgb": ([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
                      "Fallback depth->rgb optical-frame extrinsic [x y z qx qy qz qw] (m, quaternion)", None, True),
-    "info_tolerance": (0.05, "Camera info may be this much newer than the image [s]", (0.0, 1.0), True),
     "time_jump_reset": (1.0, "Reset synchronizer and state when input stamps jump back more than this [s]",
                         (0.0, 3600.0), True),
     "output_encoding": ("32FC1", "Output depth encoding: 32FC1 metres NaN invalid (REP 118) or 16UC1 mm",
@@ -33,13 +32,7 @@ PARAMS = {
     "input_check_delay": (3.0, "Warn about silent inputs (no publisher / QoS mismatch) after this [s]",
                           (0.5, 600.0), True),
 }
-for _stream, (_rel, _depth) in QOS_DEFAULTS.items():
-    PARAMS[f"qos.{_stream}.reliability"] = (_rel, f"QoS reliability of {_stream}: reliable or best_effort",
-                                            None, True)
-    PARAMS[f"qos.{_stream}.depth"] = (_depth, f"QoS history depth of {_stream}", (1, 1000), True)
-
 CHOICES = {"device": ("auto", "cuda", "cpu"), "output_encoding": ("32FC1", "16UC1")}
-CHOICES.update({f"qos.{s}.reliability": ("reliable", "best_effort") for s in QOS_DEFAULTS})
 
 
 def descriptor(name: str, description: str, rng, read_only: bool, default) -> ParameterDescriptor:
@@ -72,3 +65,27 @@ def declare_steps(node, num_steps: int, default_steps: int) -> int:
                             "changeable at run time", integer_range=[IntegerRange(from_value=1, to_value=int(num_steps),
                                                                                   step=1)])
     return int(node.declare_parameter("steps", int(default_steps), d).value)
+
+# Changeable at run time (validated together by the node's parameter callback); steps is declared by the node.
+RUNTIME = tuple(n for n, (_, _, _, ro) in PARAMS.items() if not ro) + ("steps",)
+
+STEPS_HELP = ("steps", "model default (2)", "1..model steps",
+              "Diffusion steps per frame (declared once the model is loaded); changeable at run time")
+
+
+def check_update(updates: dict, max_steps: int) -> list[str]:
+    """Every reason why the parameter values ``updates`` {name: value}, taken together, cannot be applied
+    (empty: they can). Names that are not the node's own (qos_overrides, use_sim_time) are left to rclpy."""
+    why = []
+    for name, v in updates.items():
+        if name == "steps":
+            rng = (1, max_steps)
+        elif name in PARAMS:
+            rng = PARAMS[name][2]
+        else:
+            continue
+        if name in CHOICES and v not in CHOICES[name]:
+            why.append(f"{name}={v!r} is not one of {', '.join(CHOICES[name])}")
+        if rng is not None and not (isinstance(v, (int, float)) and rng[0] <= v <= rng[1]):
+            why.append(f"{name}={v!r} is outside {rng[0]}..{rng[1]}")
+    return why

@@ -1,12 +1,15 @@
-"""QoS profiles from parameters and publisher/subscriber compatibility checks (rclpy)."""
+"""QoS of the node's endpoints: defaults, the standard ``qos_overrides.<topic>.<entity>.<policy>`` parameters
+(rclpy QoSOverridingOptions), and publisher/subscriber compatibility checks."""
 from __future__ import annotations
 
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos_overriding_options import QoSOverridingOptions
 
 RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": ReliabilityPolicy.BEST_EFFORT}
 
-# Defaults: best-effort subscribers accept both reliable and best-effort publishers (drivers, bags);
-# reliable publishers are accepted by both kinds of subscribers (RViz, SLAM, recorders).
+# Inputs: SensorData (best_effort, keep_last 5; camera infos 10): a best-effort subscriber accepts reliable
+# (bags, most drivers) and best-effort publishers. Outputs: reliable, accepted by reliable subscribers
+# (SLAM, recorders, depth_image_proc) and best-effort ones (RViz).
 DEFAULTS = {
     "rgb": ("best_effort", 5), "depth": ("best_effort", 5), "camera_info": ("best_effort", 10),
     "image_out": ("reliable", 5), "points_out": ("reliable", 2), "stats": ("reliable", 10),
@@ -14,11 +17,26 @@ DEFAULTS = {
 
 
 def profile(reliability: str, depth: int) -> QoSProfile:
-    """KEEP_LAST(depth) volatile profile with ``reliability`` in {'reliable', 'best_effort'}."""
+    """A fresh KEEP_LAST(depth) volatile profile with ``reliability`` in {'reliable', 'best_effort'}
+    (fresh: rclpy writes the overrides into the profile it is given)."""
     if reliability not in RELIABILITY:
         raise ValueError(f"reliability must be one of {sorted(RELIABILITY)}, got '{reliability}'")
     return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=int(depth), reliability=RELIABILITY[reliability],
                       durability=DurabilityPolicy.VOLATILE)
+
+
+def default(stream: str) -> QoSProfile:
+    return profile(*DEFAULTS[stream])
+
+
+def overrides() -> QoSOverridingOptions:
+    """history, depth and reliability overridable per endpoint, as depth_image_proc's publishers allow."""
+    return QoSOverridingOptions.with_default_policies()
+
+
+def override_names(resolved_topic: str, entity: str) -> list[str]:
+    """The parameter names rclpy declares for ``entity`` ('subscription' or 'publisher') on a topic."""
+    return [f"qos_overrides.{resolved_topic}.{entity}.{p}" for p in ("history", "depth", "reliability")]
 
 
 def incompatibility(sub: QoSProfile, pub_qos) -> str | None:

@@ -43,7 +43,7 @@ def ros_graph(upscaler, request):
     node = UpscaleNode(upscaler=upscaler, parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
     sensor = Sensor(compressed=params.get("rgb_compressed", False))
     spin = Spinner(node, sensor.node)
-    assert wait_for_matched(sensor), "fake sensor and node did not discover each other"
+    assert wait_for_matched(sensor, depth_info=params.get("register_depth", False)), "fake sensor and node did not discover each other"
     yield node, sensor, spin
     spin.stop()
     node.destroy_node()

@@ -46,10 +46,10 @@ def stamp(t_s: float) -> Time:
 class Sensor:
     """Publishes rgb/image, depth/image and both camera infos; records outputs of the node."""
 
-    def __init__(self, ns="", compressed=False):
+    def __init__(self, ns="", compressed=False, listen=True, name="fake_sensor"):
         from dsr_diff_ros.msg import UpscaleStats
 
-        self.node = rclpy.create_node("fake_sensor", namespace=ns)
+        self.node = rclpy.create_node(name, namespace=ns)
         n = self.node
         self.compressed = compressed
         rgb = ("rgb/image/compressed", CompressedImage) if compressed else ("rgb/image", Image)
@@ -58,7 +58,7 @@ class Sensor:
         self.pub["rgb/image"] = self.pub[rgb[0]]
         self.got = {"depth": [], "info": [], "points": [], "stats": []}
         self.lock = threading.Lock()
-        for key, typ, topic in [("depth", Image, "depth_upscaled/image"),
+        for key, typ, topic in [] if not listen else [("depth", Image, "depth_upscaled/image"),
                                 ("info", CameraInfo, "depth_upscaled/camera_info"),
                                 ("points", PointCloud2, "depth_upscaled/points"),
                                 ("stats", UpscaleStats, "depth_upscaler/stats")]:
@@ -116,11 +116,13 @@ class Spinner:
         self.th.join(timeout=10.0)
 
 
-def wait_for_matched(sensor: Sensor, timeout=10.0):
-    """Wait until the node's subscriptions see our publishers and we see its publishers."""
+def wait_for_matched(sensor: Sensor, timeout=10.0, depth_info=False):
+    """Wait until the node's subscriptions see our publishers (depth/camera_info only when the node registers
+    depth) and we see its publishers."""
+    topics = ["rgb/image", "depth/image", "rgb/camera_info"] + (["depth/camera_info"] if depth_info else [])
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if all(p.get_subscription_count() > 0 for p in set(sensor.pub.values())) and \
+        if all(sensor.pub[t].get_subscription_count() > 0 for t in topics) and \
                 sensor.node.count_publishers("depth_upscaled/image") > 0:
             return True
         time.sleep(0.05)

@@ -18,7 +18,9 @@ def test_launch_file_declares_arguments():
     src = LAUNCH.read_text()
     ast.parse(src)
     for arg in ("namespace", "device", "steps", "weights", "use_sim_time", "use_shm", "rgb_image", "rgb_info",
-                "depth_image", "depth_info", "FASTDDS_DEFAULT_PROFILES_FILE", "fastdds_shm.xml", "upscale.yaml"):
+                "depth_image", "depth_info", "FASTDDS_DEFAULT_PROFILES_FILE", "fastdds_shm.xml", "upscale.yaml",
+                "lazy", "cloud", "depth_image_proc::PointCloudXyzrgbNode", "depth_registered/image_rect",
+                "rgb/image_rect_color", "publish_points"):
         assert arg in src, arg
 
 
@@ -34,7 +36,7 @@ def test_launch_file_parses_with_launch_ros():
     ld = mod.generate_launch_description()
     assert isinstance(ld, LaunchDescription)
     names = {a.name for a in ld.get_launch_arguments()}
-    assert {"namespace", "device", "steps", "weights", "use_sim_time", "use_shm"} <= names
+    assert {"namespace", "device", "steps", "weights", "use_sim_time", "use_shm", "lazy", "cloud"} <= names
 
 
 def test_config_matches_declared_parameters():
@@ -84,3 +86,41 @@ def test_console_script_runs_with_params_file(upscaler):
             out, _ = p.communicate()
     assert p.returncode in (0, -signal.SIGINT), out
     assert "Traceback" not in out, out
+
+
+def test_console_script_help_prints_usage_and_exits():
+    """--help: every parameter of the table with its default and range, every topic, an example; exit 0
+    without starting ROS (the node, left running, would print its start-up log and never exit)."""
+    from dsr_diff_ros.ros.params import CHOICES, PARAMS
+    from dsr_diff_ros.ros.topics import TOPICS
+
+    exe = shutil.which("dsr-diff-node") or str(Path(sys.executable).parent / "dsr-diff-node")
+    if not Path(exe).exists():
+        pytest.skip("dsr-diff-node console script not installed (pip install -e .)")
+    for flag in ("--help", "-h"):
+        p = subprocess.run([exe, flag], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        out = p.stdout
+        assert out.startswith("usage: dsr-diff-node") and "[INFO]" not in out + p.stderr
+        for name, (default, desc, rng, ro) in PARAMS.items():
+            shown = '""' if default == "" else default
+            assert f"  {name} = {shown}" in out, name
+            assert desc.split()[0] in out
+            if rng is not None:
+                assert f"[{rng[0]}..{rng[1]}]" in out, name
+        for name, choices in CHOICES.items():
+            assert " | ".join(choices) in out
+        for topic, typ, _, _ in TOPICS.values():
+            assert topic in out and typ in out
+        assert "steps = " in out and "qos_overrides.<topic>.subscription" in out and "--ros-args" in out
+
+
+def test_docs_list_every_parameter_and_topic():
+    from dsr_diff_ros.ros.params import PARAMS
+    from dsr_diff_ros.ros.topics import TOPICS
+
+    doc = (REPO / "docs" / "node.md").read_text()
+    for name in list(PARAMS) + ["steps"]:
+        assert f"| `{name}`" in doc, f"docs/node.md: parameter {name} missing from the table"
+    for topic, *_ in TOPICS.values():
+        assert f"`{topic}`" in doc, topic

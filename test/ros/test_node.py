@@ -104,7 +104,6 @@ def bad_inputs():
             setattr(m, k, v)
         return m
 
-    good_depth = cv.depth_to_msg(d, Header(frame_id=FRAME_ID), Image, "16UC1")
     return {
         "rgb step too small": dict(rgb_msg=img(rgb, "rgb8", step=100)),
         "depth data truncated": dict(depth_msg=img(d, "32FC1", height=130)),
@@ -114,7 +113,6 @@ def bad_inputs():
         "depth aspect differs, registered": dict(depth_msg=img(np.ones((100, 160), np.float32), "32FC1")),
         "rgb/camera_info size wrong": dict(rgb_msg=img(rgb[:200], "rgb8")),
         "depth 8-bit": dict(depth_msg=img((d * 10).astype(np.uint8), "mono8")),
-        "missing camera info": dict(infos=False, t_abs=T0 - 500, depth_msg=good_depth),  # every info is newer
     }, stamp
 
 
@@ -129,7 +127,7 @@ def test_bad_input_is_counted_and_node_recovers(graph, case):
     s.publish_info(K.scaled(d.shape[1], d.shape[0]), base, "depth")
     time.sleep(0.2)
     before = settle(node)
-    t = kw.pop("t_abs", base + 1.0)
+    t = base + 1.0
     for k in ("rgb_msg", "depth_msg"):
         if k in kw:
             kw[k].header.stamp = stamp(t)
@@ -141,6 +139,27 @@ def test_bad_input_is_counted_and_node_recovers(graph, case):
     assert s.wait("depth", 1), node.stats.snapshot()
     for m in s.got["depth"]:
         assert (m.width, m.height) == (320, 240)
+
+
+def test_frame_without_camera_info_is_counted_not_guessed(graph):
+    """camera_info is synchronised with the images: a frame whose info never comes is skipped and counted,
+    even though an older info is at hand (the old lookup used it); the next complete frame is processed."""
+    node, s = graph
+    rgb, d, K = FRAMES[0]
+    base = T0 + 700
+    s.publish_pair(rgb, d, K, base)
+    assert s.wait("depth", 1)
+    before = settle(node)
+    s.publish_pair(rgb, d, K, base + 1.0, infos=False)       # only older infos exist
+    time.sleep(0.5)
+    assert counts(node)["pairs_received"] == before["pairs_received"]  # not matched, not guessed
+    s.publish_pair(rgb, d, K, base + 2.0)
+    assert s.wait("depth", 2)
+    after = settle(node)
+    assert after["frames_without_camera_info"] == before["frames_without_camera_info"] + 1, after
+    assert after["pairs_dropped_bad_input"] == before["pairs_dropped_bad_input"]
+    assert "camera_info" in node.stats.last_error
+    assert [m.header.stamp.sec for m in s.got["depth"]] == [int(base), int(base + 2)]
 
 
 def test_negative_values_are_sanitised_not_dropped(graph):

@@ -47,18 +47,24 @@ def test_compressed_registered_16uc1_decimated(ros_graph):
 
 
 def test_registration_needs_depth_info(ros_graph):
+    """With register_depth the depth camera_info is a fourth synchronised input: a frame without it is
+    counted (frames_without_camera_info), never processed with another frame's info."""
     node, s, _ = ros_graph
     rgb, d, K = FRAMES[0]
-    before = node.stats.counts["pairs_dropped_bad_input"]
-    node.reset("test: forget camera infos", None)
-    s.publish_info(K, 60.0, "rgb")                       # no depth camera info
-    time.sleep(0.2)
+    s.clear()
+    before = dict(node.stats.counts)
+    s.publish_info(K, 60.0, "rgb")                       # no depth camera info for this frame
     s.publish_pair(rgb, d, K, 60.0, infos=False)
-    end = time.monotonic() + 30
-    while node.stats.counts["pairs_dropped_bad_input"] == before and time.monotonic() < end:
+    s.publish_pair(rgb, d, K, 61.0)                      # complete: processed, and 60 is given up
+    assert s.wait("depth", 1), node.stats.snapshot()
+    end = time.monotonic() + 10
+    while node.stats.counts["frames_without_camera_info"] == before["frames_without_camera_info"] \
+            and time.monotonic() < end:
         time.sleep(0.05)
-    assert node.stats.counts["pairs_dropped_bad_input"] == before + 1
-    assert "camera info" in node.stats.last_error
+    assert node.stats.counts["frames_without_camera_info"] == before["frames_without_camera_info"] + 1
+    assert node.stats.counts["pairs_dropped_bad_input"] == before["pairs_dropped_bad_input"]
+    assert "camera_info" in node.stats.last_error
+    assert [m.header.stamp.sec for m in s.got["depth"]] == [61]
 
 
 class _RecordingUpscaler:
