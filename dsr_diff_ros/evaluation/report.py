@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 COLUMNS = [("rmse", "RMSE"), ("mae", "MAE"), ("absrel", "AbsRel"), ("delta1", "δ<1.25"), ("delta2", "δ<1.25²"),
-           ("delta3", "δ<1.25³"), ("edge_rmse", "edge RMSE"), ("coverage", "coverage"), ("time_ms", "ms/frame")]
+           ("delta3", "δ<1.25³"), ("edge_rmse", "edge RMSE"), ("flat_rmse", "flat RMSE"), ("coverage", "coverage"),
+           ("time_ms", "ms/frame")]
 
 
 def _fmt(v, key="") -> str:
@@ -50,19 +51,21 @@ def markdown_tables(summary: list[dict], unit: str = "cm") -> str:
         scales = list(dict.fromkeys(r["scale"] for r in rs))
         methods = list(dict.fromkeys(r["method"] for r in rs))
         by = {(r["method"], r["scale"]): r for r in rs}
-        hdr = ["method"] + [f"x{s} RMSE" for s in scales] + [f"x{s} edge" for s in scales] + ["ms/frame"]
-        out.append(f"**{mode} degradation** (RMSE and edge RMSE in {unit}, mean over frames; "
-                   "latency: median per frame)\n")
+        hdr = (["method"] + [f"x{s} RMSE" for s in scales] + [f"x{s} edge" for s in scales]
+               + [f"x{s} flat" for s in scales] + ["ms/frame"])
+        out.append(f"**{mode} degradation** (RMSE, edge RMSE (±2 px around depth edges) and flat RMSE (elsewhere) in "
+                   f"{unit}, mean over frames; latency: median per frame)\n")
         out.append("| " + " | ".join(hdr) + " |")
         out.append("|" + "---|" * len(hdr))
         for m in methods:
             cells = [_fmt(by.get((m, s), {}).get("rmse")) for s in scales]
             cells += [_fmt(by.get((m, s), {}).get("edge_rmse")) for s in scales]
+            cells += [_fmt(by.get((m, s), {}).get("flat_rmse")) for s in scales]
             times = [by[(m, s)]["time_ms"] for s in scales if (m, s) in by]
             cells.append(_fmt(float(np.median(times)) if times else None, "time_ms"))
             out.append(f"| {m} | " + " | ".join(cells) + " |")
         out.append("")
-    out.append(f"Full metrics (RMSE/MAE/edge RMSE in {unit}):\n")
+    out.append(f"Full metrics (RMSE/MAE/edge/flat RMSE in {unit}):\n")
     hdr = ["mode", "scale", "method"] + [c[1] for c in COLUMNS] + ["frames"]
     out.append("| " + " | ".join(hdr) + " |")
     out.append("|" + "---|" * len(hdr))
