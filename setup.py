@@ -26,7 +26,7 @@ setup(
         "tqdm",
     ],
     extras_require={
-        "replay": ["rosbags"],
+        "replay": ["rosbags", "mcap", "lz4"],
         "eval": ["matplotlib"],
         "test": ["pytest"],
     },

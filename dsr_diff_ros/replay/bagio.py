@@ -52,8 +52,9 @@ def _bag_path(path: str | Path) -> Path:
 
 
 def _corrupt(path: Path, err: BaseException) -> BagError:
-    return BagError(f"{path}: corrupt or truncated bag ({type(err).__name__}: {err}); "
-                    "`dsr-diff-replay --recover` reads every intact message")
+    fix = ("`dsr-diff-replay --recover` reads every intact message" if path.suffix != ".bag" else
+           "--recover reads rosbag2 (mcap, sqlite3) only; rebuild a ROS 1 bag's index with `rosbag reindex` first")
+    return BagError(f"{path}: corrupt or truncated bag ({type(err).__name__}: {err}); {fix}")
 
 
 class BagReader:

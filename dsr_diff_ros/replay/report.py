@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..evaluation.report import _jsonable
+from .quality import column
 
 COLUMNS = [  # (key, header, scale, format)
     ("rmse", "RMSE [cm]", 100, "{:.2f}"), ("mae", "MAE [cm]", 100, "{:.2f}"), ("absrel", "AbsRel", 1, "{:.4f}"),
@@ -42,7 +43,7 @@ def result_dict(res) -> dict:
                       "dropped": res.dropped, "drop_reasons": res.drop_reasons, "interrupted": res.interrupted,
                       "error": res.error, "has_ground_truth": res.has_gt, "summary": res.summary,
                       "timing": res.timing, "config": res.config, "recovery": res.recovery,
-                      "per_frame": res.rows})
+                      "per_frame": {k: list(v) for k, v in res.rows.items()}})
 
 
 def write_report(res, out_dir: str | Path, figures: bool = True) -> dict:
@@ -145,8 +146,7 @@ def _figures(res, out: Path) -> dict:
     key, label = ("rmse", "RMSE vs ground truth [cm]") if res.has_gt else ("sc_rmse", "self-consistency RMSE [cm]")
     fig, ax = plt.subplots(figsize=(6, 3))
     for name, rows in res.rows.items():
-        ax.plot([r["index"] for r in rows], [100 * (r.get(key) if r.get(key) is not None else np.nan) for r in rows],
-                marker="o", ms=3, label=name)
+        ax.plot(column(rows, "index"), 100 * column(rows, key), marker="o", ms=3, label=name)
     ax.set_xlabel("frame")
     ax.set_ylabel(label)
     ax.legend(fontsize=8)
@@ -157,7 +157,7 @@ def _figures(res, out: Path) -> dict:
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 3))
     for name, rows in res.rows.items():
-        ax.hist([r["latency_ms"] for r in rows], bins=20, alpha=0.6, label=name)
+        ax.hist(column(rows, "latency_ms"), bins=20, alpha=0.6, label=name)
     ax.set_xlabel("latency per frame [ms]")
     ax.set_ylabel("frames")
     ax.legend(fontsize=8)

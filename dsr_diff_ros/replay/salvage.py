@@ -2,7 +2,7 @@
 and ``ros2 bag reindex`` do, without the index, footer or metadata.yaml.
 
 * MCAP: records are framed ``opcode u8 | length u64 | body``; the scan walks them from the start, parses
-  Schema/Channel/Message bodies with the ``mcap`` package's record classes, opens Chunks (none/zstd; the
+  Schema/Channel/Message bodies with the ``mcap`` package's record classes, opens Chunks (none/zstd/lz4; the
   last, cut chunk is decompressed as far as it goes) and stops at the first record that does not fit in the
   file or does not parse. Only messages whose record is entirely in the file are yielded.
 * sqlite3: the header's page count is set to the pages actually present (a copy in a temporary file), then
@@ -30,6 +30,7 @@ try:  # as rosbags does: Python 3.14 stdlib, else the backport
     from compression import zstd
 except ImportError:  # pragma: no cover (depends on the Python version)
     from backports import zstd
+import lz4.frame  # a dependency of rosbags and mcap (their readers open lz4 chunks too)
 
 MAGIC = b"\x89MCAP0\r\n"
 OP_SCHEMA, OP_CHANNEL, OP_MESSAGE, OP_CHUNK, OP_FOOTER, OP_DATA_END = 0x03, 0x04, 0x05, 0x06, 0x02, 0x0F
@@ -84,11 +85,15 @@ def _chunk_records(body: bytes, complete: bool, dmg: Damage) -> Optional[bytes]:
     data = body[off:]
     if compression == "":
         out = data
-    elif compression == "zstd":
-        try:
-            out = zstd.ZstdDecompressor().decompress(data) if not complete else zstd.decompress(data)
+    elif compression in ("zstd", "lz4"):
+        try:  # streaming decompressors return what a cut frame holds
+            if compression == "zstd":
+                out = zstd.ZstdDecompressor().decompress(data) if not complete else zstd.decompress(data)
+            else:
+                out = lz4.frame.LZ4FrameDecompressor().decompress(data) if not complete else \
+                    lz4.frame.decompress(data)
         except Exception as e:  # a damaged frame
-            dmg.notes.append(f"zstd chunk not decodable: {e}")
+            dmg.notes.append(f"{compression} chunk not decodable: {e}")
             return None
     else:
         dmg.notes.append(f"chunk compression {compression!r} not supported by the recovery")

@@ -48,6 +48,38 @@ def test_tracker_rows_and_summary():
     s = summarize(t.rows)
     assert s["n_frames"] == 2 and s["rmse"] == pytest.approx(0.15, rel=1e-5)
     assert s["latency_ms"] == 10.0 and s["latency_p50_ms"] == 10.0 and s["valid_gain"] == 0.0
+    assert _same(list(t.rows), [r0, r1]) and _same([t.rows[-1]], [r1]) and summarize([r0, r1]) == s
+
+
+def _same(a: list, b: list) -> bool:
+    """Row lists equal, NaN equal to NaN."""
+    return len(a) == len(b) and all(x.keys() == y.keys() and all(
+        x[k] == y[k] or (np.isnan(x[k]) and np.isnan(y[k])) for k in x) for x, y in zip(a, b))
+
+
+def test_frame_table_rows_round_trip_and_stay_small():
+    """The per-frame rows of a long replay: the same dicts back, ~0.2 KiB a frame instead of ~1.4 KiB."""
+    import tracemalloc
+
+    from dsr_diff_ros.replay.quality import FrameTable
+
+    rng = np.random.default_rng(0)
+    gt = rng.uniform(1, 3, (48, 64)).astype(np.float32)
+    lr = rng.uniform(1, 3, (12, 16)).astype(np.float32)
+    t = MethodTracker("m")
+    rows = [t.update(i, 1_700_000_000_123_456_789 + i, gt + 0.01 * (i % 3), lr, gt, 1.0 + i) for i in range(50)]
+    assert _same(list(t.rows), rows) and rows[0]["stamp_ns"] == 1_700_000_000_123_456_789   # ns stamps exact
+    tab = FrameTable()
+    tab.append({"a": 1})
+    tab.append({"a": 2.5, "b": None})              # int column widened, None = absent
+    assert list(tab) == [{"a": 1.0}, {"a": 2.5}] and np.isnan(tab.column("b")).all()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for r in rows * 20:
+        t.rows.append(r)
+    per_row = (tracemalloc.get_traced_memory()[0] - before) / 1000
+    tracemalloc.stop()
+    assert per_row < 400, per_row
 
 
 def test_simulated_sensor_size_and_intrinsics():

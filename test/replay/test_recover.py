@@ -141,3 +141,28 @@ def test_cli_recover_warns_and_exits_0(real_bag, tmp_path, capsys):
     assert main(args + ["--recover"]) == 0
     err = capsys.readouterr().err
     assert "warning: damaged bag: recovered" in err and f"(metadata.yaml lists {len(msgs)})" in err
+
+
+def test_cut_ros1_bag_is_a_clear_error_naming_rosbag_reindex(tmp_path):
+    """ROS 1 .bag recovery is not supported: a cut one is refused, with or without --recover, naming the tool."""
+    from rosbags.rosbag1 import Writer as Writer1
+
+    with BagReader(_ros2_bag(tmp_path)) as r, Writer1(tmp_path / "cut.bag") as w:
+        conns = {}
+        for t, ns, raw in r.messages([RGB, DEPTH]):
+            if t not in conns:
+                conns[t] = w.add_connection(t, r.topics[t].msgtype, typestore=r.typestore)
+            w.write(conns[t], ns, raw)   # CDR bytes as payload: the cut index fails before any decoding
+    f = tmp_path / "cut.bag"
+    with open(f, "r+b") as fh:
+        fh.truncate(int(f.stat().st_size * 0.6))
+    for recover in (False, True):
+        with pytest.raises(BagError, match="ROS 1 .*`rosbag reindex`"):
+            Replay(Pipeline(BaselineUpscaler("bicubic")), ReplayOptions(recover=recover, progress=False)).run(
+                f, tmp_path / f"out{recover}")
+
+
+def _ros2_bag(tmp_path):
+    out = tmp_path / "src"
+    make_bag(SAMPLE, out, MakeBagConfig(storage="mcap"))
+    return out
