@@ -31,13 +31,13 @@ class AdaptConfig:
     holdout: float = 0.2
     min_gain: float = 0.005
     scope: str = "dsrn"
-    lr: float = 1e-4
+    lr: float = 3e-4
     batch: int = 8
     crop: int = 64
     real_batch: int = 1
     real_crop: int = 32
     w_cross: float = 1.0
-    w_consistency: float = 0.5
+    w_consistency: float = 0.0
     w_edge: float = 0.0
     w_reg: float = 0.1
     eval_every: int = 40

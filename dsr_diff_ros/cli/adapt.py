@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-gain", type=float, default=d.min_gain, help="held-out loss drop needed to keep the weights")
     p.add_argument("--scope", choices=("light", "dsrn", "all"), default=d.scope, help="parameters adapted")
     p.add_argument("--lr", type=float, default=d.lr, help="learning rate")
-    p.add_argument("--seed", type=int, default=d.seed, help="seed of the sampling")
+    p.add_argument("--adapt-seed", type=int, default=d.seed, help="seed of the sampling of training crops")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--device", default=d.device, help="cpu, cuda, auto")
     p.add_argument("--fresh", action="store_true", help="ignore a saved state of an earlier run (no resume)")
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     opts = ReplayOptions(rgb=a.rgb, depth=a.depth, slop=a.slop, queue_size=a.queue_size, recover=a.recover,
                          simulate=sensor_config_from_args(a) if a.simulate else None)
     cfg = AdaptConfig(base=a.base, budget_s=a.budget, max_iters=a.max_iters, max_frames=a.max_frames,
-                      holdout=a.holdout, min_gain=a.min_gain, scope=a.scope, lr=a.lr, seed=a.seed,
+                      holdout=a.holdout, min_gain=a.min_gain, scope=a.scope, lr=a.lr, seed=a.adapt_seed,
                       threads=a.threads, device=a.device)
     try:
         res = adapt(a.recording, Path(a.out), cfg, opts, progress=not a.no_progress, resume=not a.fresh)
