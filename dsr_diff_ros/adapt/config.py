@@ -18,7 +18,7 @@ class AdaptConfig:
                    "dsrn" (all of DSRN), "all" (DSRN and GRN's condition encoder/denoiser)
     lr:            Adam learning rate; batch / crop: cross-scale samples per step and their size (LR pixels)
     real_batch / real_crop: real-scale crops per step and their size (LR pixels; 0 batch: none)
-    w_cross / w_consistency / w_edge / w_reg: loss weights (see ``adapt.losses``)
+    w_cross / w_consistency / w_edge / w_reg / w_anchor: loss weights (see ``adapt.losses``)
     eval_every:    iterations between held-out evaluations (and best-weights snapshots)
     steps:         GRN reverse steps (None: the weights' default, as the Upscaler runs them)
     threads:       torch CPU threads (0: leave torch's default)
@@ -34,12 +34,13 @@ class AdaptConfig:
     lr: float = 3e-4
     batch: int = 8
     crop: int = 64
-    real_batch: int = 1
+    real_batch: int = 0
     real_crop: int = 32
     w_cross: float = 1.0
     w_consistency: float = 0.0
     w_edge: float = 0.0
-    w_reg: float = 0.1
+    w_reg: float = 0.0
+    w_anchor: float = 0.0
     eval_every: int = 40
     steps: Optional[int] = None
     seed: int = 0

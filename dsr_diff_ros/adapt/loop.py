@@ -87,7 +87,7 @@ class _Objective:
         c = self.cfg
         out = self._run(self.model, xb)
         t = {"cross": L.cross_scale(out.norm, out.prep.scale, xb["target"].to(self.dev))}
-        if rb is not None:
+        if rb is not None and (c.w_consistency or c.w_edge or (with_reg and c.w_reg)):
             o = self._run(self.model, rb)
             if c.w_consistency:
                 t["consistency"] = L.consistency(o.norm, o.prep.scale, rb["depth_lr"].to(self.dev))
@@ -145,7 +145,8 @@ def adapt(recording: Union[str, Path, Recording], out: Union[str, Path], config:
     train_idx, held_idx = split_frames(len(rec), cfg.holdout)
     t0 = time.time()
     profile = estimate_profile([rec.rgb[i] for i in train_idx], [rec.depth[i] for i in train_idx])
-    frames = [prepare_frame(r, d, profile) for r, d in zip(rec.rgb, rec.depth)]
+    frames = [prepare_frame(r, d, profile, keep_aligned=bool(cfg.real_batch and cfg.w_edge))
+              for r, d in zip(rec.rgb, rec.depth)]
     t_profile = time.time() - t0
     log(f"dsr-diff-adapt: {len(rec)} frames ({len(train_idx)} to adapt on, {len(held_idx)} held out); profile: "
         f"depth {profile.lr_size[0]}x{profile.lr_size[1]} -> colour {profile.rgb_size[0]}x{profile.rgb_size[1]} "
@@ -161,6 +162,7 @@ def adapt(recording: Union[str, Path, Recording], out: Union[str, Path], config:
     for n in names:
         params[n].requires_grad_(True)
     opt = torch.optim.Adam([params[n] for n in names], lr=cfg.lr)
+    anchors = [params[n].detach().clone() for n in names]
     obj = _Objective(model, base, cfg, device)
 
     train_f, held_f = [frames[i] for i in train_idx], [frames[i] for i in held_idx]
@@ -205,6 +207,8 @@ def adapt(recording: Union[str, Path, Recording], out: Union[str, Path], config:
             model.train()
             terms = obj.terms(xb, rb, with_reg=True)
             loss = obj.total(terms)
+            if cfg.w_anchor:
+                loss = loss + cfg.w_anchor * L.anchor([params[n] for n in names], anchors)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_([params[n] for n in names], 1.0)

@@ -6,6 +6,7 @@ consistency:  the super-resolved depth brought back to the sensor grid by area a
 edge:         edge-aware smoothness against the *aligned* colour: |grad d| * exp(-|grad I| / sigma_I); depth may
               only change where the colour (at the estimated offset) changes
 regulariser:  L1 to the base model's output on the same input (adaptation cannot drift far)
+anchor:       L2-SP, the mean squared distance of the adapted parameters to the base weights (no extra forward)
 """
 from __future__ import annotations
 
@@ -43,3 +44,9 @@ def edge(norm_out: torch.Tensor, rgb_aligned: torch.Tensor, sigma: float = 0.05)
 
 def regulariser(norm_out: torch.Tensor, base_norm: torch.Tensor) -> torch.Tensor:
     return (norm_out - base_norm).abs().mean()
+
+
+def anchor(params: list, base: list) -> torch.Tensor:
+    """Mean squared difference between the adapted parameters and their base values (L2-SP)."""
+    n = sum(p.numel() for p in params)
+    return sum(((p - b) ** 2).sum() for p, b in zip(params, base)) / max(n, 1)

@@ -44,12 +44,16 @@ class PreparedFrame:
     depth: np.ndarray
 
 
-def prepare_frame(rgb: np.ndarray, depth: np.ndarray, profile: SensorProfile) -> PreparedFrame:
+def prepare_frame(rgb: np.ndarray, depth: np.ndarray, profile: SensorProfile, keep_aligned: bool = True
+                  ) -> PreparedFrame:
+    """``keep_aligned=False``: do not keep the full-size aligned colour (only the edge term reads it; saves
+    H*W*3 bytes a frame)."""
     dx, dy = profile.offset_px
     aligned = shift_image(rgb, -dx, -dy)
     h, w = depth.shape
     small = cv2.resize(aligned, (w, h), interpolation=cv2.INTER_AREA)
-    return PreparedFrame(rgb, aligned, shift_image(small, dx, dy), depth.astype(np.float32))
+    return PreparedFrame(rgb, aligned if keep_aligned else rgb, shift_image(small, dx, dy),
+                         depth.astype(np.float32, copy=False))
 
 
 def sensor_of(profile: SensorProfile) -> SensorModel:

@@ -15,7 +15,9 @@ from dsr_diff_ros.adapt.simulate import write_bag
 from dsr_diff_ros.adapt.state import state_paths
 from dsr_diff_ros.model.checkpoint import load_weights, sha256_file
 
-FAST = dict(budget_s=60, max_iters=4, eval_every=2, batch=2, crop=24, real_batch=1, real_crop=12, threads=1)
+# every loss term on (the defaults use the cross-scale term alone; the others are options)
+FAST = dict(budget_s=60, max_iters=4, eval_every=2, batch=2, crop=24, real_batch=1, real_crop=12, threads=1,
+            w_consistency=0.1, w_edge=0.05, w_reg=0.1, w_anchor=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,7 @@ def test_adapt_writes_loadable_weights_with_profile(bag, tiny_base, tmp_path):
     assert a["curves"]["holdout_iteration"] == [0, 2, 4] and len(a["curves"]["holdout_loss"]) == 3
     assert set(a["time_s"]) >= {"read", "profile", "adapt", "total"} and a["peak_rss_mb"] > 0
     assert meta["default_steps"] == 2   # the base JSON's run-time keys are carried over
+    assert set(a["holdout"]["base"]) == {"cross", "consistency", "edge", "loss"}
     up = Upscaler.from_pretrained(str(out), device="cpu")       # the node and the replay load it this way too
     assert up.model_id.startswith("my_sensor@")
     d = np.full((33, 44), 2.0, np.float32)
