@@ -101,3 +101,19 @@ def test_split_and_scopes(tiny_base):
     assert any("head" in n for n in light) and not any("cfe.embed" in n for n in light)
     with pytest.raises(ValueError):
         trainable_names(m, "everything")
+
+
+def test_node_and_replay_accept_the_adapted_weights(bag, tiny_base, tmp_path):
+    from dsr_diff_ros.cli import replay
+    from dsr_diff_ros.replay.models import load_model
+
+    out = tmp_path / "my_sensor"
+    adapt(bag, out, _cfg(tiny_base, max_iters=2, min_gain=-1.0), progress=False, log=lambda *a: None)
+    assert load_model("dsr_diff", str(out), "cpu").model_id.startswith("my_sensor@")     # replay --weights
+    rc = replay.main([str(bag), "-o", str(tmp_path / "out_bag"), "--weights", str(out), "--device", "cpu",
+                      "--report", "none", "--no-progress", "--baselines", "none"])
+    assert rc == 0
+    pytest.importorskip("rclpy")
+    from dsr_diff_ros.ros.node import load_upscaler                                      # node weights:=
+
+    assert load_upscaler(str(out), "cpu").model_id.startswith("my_sensor@")
