@@ -68,6 +68,9 @@ def main(argv=None) -> int:
     except (RecordingError, BagError, TopicError, WeightsError, FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"dsr-diff-adapt: error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # while reading the recording or loading the weights: nothing to keep yet
+        print("dsr-diff-adapt: interrupted before the adaptation started; nothing written", file=sys.stderr)
+        return 130
     return 130 if res.interrupted else 0
 
 
