@@ -159,7 +159,7 @@ def main(argv=None) -> int:
                f"{torch.__version__}, {a.threads} thread(s)", "date": time.strftime("%Y-%m-%d"), "cases": []}
     sensors = {"unseen": UNSEEN, "in_distribution": IN_DIST}
     with tempfile.TemporaryDirectory() as tmp:
-        for c in a.cases.split(","):
+        for c in filter(None, a.cases.split(",")):
             results["cases"].append(run_case(c, sensors[c], data, cfg, Path(tmp)))
             print(json.dumps(results["cases"][-1]["rmse_cm"]), results["cases"][-1]["reason"], flush=True)
         if a.frames300:

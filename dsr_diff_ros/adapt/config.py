@@ -31,7 +31,7 @@ class AdaptConfig:
     holdout: float = 0.2
     min_gain: float = 0.005
     scope: str = "dsrn"
-    lr: float = 3e-4
+    lr: float = 1e-4
     batch: int = 8
     crop: int = 64
     real_batch: int = 0
