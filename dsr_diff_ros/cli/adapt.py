@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scope", choices=("light", "dsrn", "all"), default=d.scope, help="parameters adapted")
     p.add_argument("--lr", type=float, default=d.lr, help="learning rate")
     p.add_argument("--adapt-seed", type=int, default=d.seed, help="seed of the sampling of training crops")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    p.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads (0: torch's default)")
     p.add_argument("--device", default=d.device, help="cpu, cuda, auto")
     p.add_argument("--fresh", action="store_true", help="ignore a saved state of an earlier run (no resume)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
