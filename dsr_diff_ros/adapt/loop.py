@@ -145,6 +145,9 @@ def adapt(recording: Union[str, Path, Recording], out: Union[str, Path], config:
     train_idx, held_idx = split_frames(len(rec), cfg.holdout)
     t0 = time.time()
     profile = estimate_profile([rec.rgb[i] for i in train_idx], [rec.depth[i] for i in train_idx])
+    if cfg.offset_px is not None:
+        profile.offset_source = f"given (estimated {profile.offset_px[0]:+.2f}, {profile.offset_px[1]:+.2f})"
+        profile.offset_px = (float(cfg.offset_px[0]), float(cfg.offset_px[1]))
     frames = [prepare_frame(r, d, profile, keep_aligned=bool(cfg.real_batch and cfg.w_edge))
               for r, d in zip(rec.rgb, rec.depth)]
     t_profile = time.time() - t0
@@ -196,11 +199,15 @@ def adapt(recording: Union[str, Path, Recording], out: Union[str, Path], config:
                     "base_sha256": base_info["safetensors_sha256"], "config": cfg.to_dict()})
 
     interrupted = False
+    too_few = len(held_idx) < cfg.min_holdout_frames
+    if too_few:
+        log(f"dsr-diff-adapt: only {len(held_idx)} held-out frame(s) (< {cfg.min_holdout_frames}): the adaptation could "
+            "not be verified, so it is not run; record more frames (or lower --min-holdout-frames at your own risk)")
     bar = tqdm(total=int(cfg.budget_s), initial=int(min(spent, cfg.budget_s)), unit="s", desc="adapt",
                disable=not progress, dynamic_ncols=True, leave=False)
     t_loop, run_loss = time.time() - spent, []
     try:
-        while spent < cfg.budget_s and (cfg.max_iters is None or it < cfg.max_iters):
+        while not too_few and spent < cfg.budget_s and (cfg.max_iters is None or it < cfg.max_iters):
             rng = np.random.default_rng([cfg.seed, it])
             xb = cross_scale_batch(train_f, profile, rng, cfg.batch, cfg.crop)
             rb = real_batch(train_f, rng, cfg.real_batch, cfg.real_crop) if cfg.real_batch else None
@@ -249,13 +256,17 @@ def adapt(recording: Union[str, Path, Recording], out: Union[str, Path], config:
     snapshot()
 
     gain = 1 - best["loss"] / max(base_hold["loss"], 1e-12)
-    adapted = best["iteration"] > 0 and gain >= cfg.min_gain
+    adapted = not too_few and best["iteration"] > 0 and gain >= cfg.min_gain
     if adapted:
         for n in names:
             params[n].data.copy_(best_tensors[n])
         reason = (f"held-out self-supervised loss {base_hold['loss']:.5f} -> {best['loss']:.5f} "
                   f"({gain:+.1%}) at iteration {best['iteration']}")
         final = model
+    elif too_few:
+        reason = (f"only {len(held_idx)} held-out frame(s), fewer than {cfg.min_holdout_frames}: not verifiable, the "
+                  "base weights are kept unchanged")
+        final = base
     else:
         reason = (f"the held-out self-supervised loss did not improve by {cfg.min_gain:.1%} (base "
                   f"{base_hold['loss']:.5f}, best {best['loss']:.5f}): the base weights are kept unchanged")

@@ -30,6 +30,7 @@ class SensorProfile:
     noise_table: [[z_m, sigma_m, pixels], ...] per depth bin
     hole_rate: fraction of invalid LR pixels; offset_px: (dx, dy) colour vs depth, colour pixels
     offset_score: peak / mean of the edge correlation (about 1: no reliable offset)
+    offset_source: "estimated", or "given (estimated dx, dy)" when ``AdaptConfig.offset_px`` replaced the estimate
     depth_range_m: 2nd and 98th percentile of the valid depth
     """
 
@@ -44,6 +45,7 @@ class SensorProfile:
     hole_rate: float = 0.0
     offset_px: tuple = (0.0, 0.0)
     offset_score: float = 0.0
+    offset_source: str = "estimated"
     depth_range_m: tuple = (0.0, 0.0)
     frames: int = 0
 

@@ -30,11 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frames", type=int, default=d.max_frames, help="frames used, spread over the recording")
     p.add_argument("--holdout", type=float, default=d.holdout, help="share of frames held out for the keep/reject test")
     p.add_argument("--min-gain", type=float, default=d.min_gain, help="held-out loss drop needed to keep the weights")
+    p.add_argument("--min-holdout-frames", type=int, default=d.min_holdout_frames,
+                   help="fewer held-out frames: not verifiable, the base weights are kept")
     p.add_argument("--scope", choices=("light", "dsrn", "all"), default=d.scope, help="parameters adapted")
     p.add_argument("--lr", type=float, default=d.lr, help="learning rate")
     p.add_argument("--adapt-seed", type=int, default=d.seed, help="seed of the sampling of training crops")
     p.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads (0: torch's default)")
     p.add_argument("--device", default=d.device, help="cpu, cuda, auto")
+    p.add_argument("--offset", type=float, nargs=2, default=None, metavar=("DX", "DY"),
+                   help="colour/depth offset in colour pixels when known from a calibration (default: estimated)")
     p.add_argument("--fresh", action="store_true", help="ignore a saved state of an earlier run (no resume)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--recover", action="store_true", help="read a damaged bag record by record (as dsr-diff-replay)")
@@ -61,8 +65,10 @@ def main(argv=None) -> int:
     opts = ReplayOptions(rgb=a.rgb, depth=a.depth, slop=a.slop, queue_size=a.queue_size, recover=a.recover,
                          simulate=sensor_config_from_args(a) if a.simulate else None)
     cfg = AdaptConfig(base=a.base, budget_s=a.budget, max_iters=a.max_iters, max_frames=a.max_frames,
-                      holdout=a.holdout, min_gain=a.min_gain, scope=a.scope, lr=a.lr, seed=a.adapt_seed,
-                      threads=a.threads, device=a.device)
+                      holdout=a.holdout, min_gain=a.min_gain, min_holdout_frames=a.min_holdout_frames,
+                      scope=a.scope, lr=a.lr, seed=a.adapt_seed,
+                      threads=a.threads, device=a.device,
+                      offset_px=tuple(a.offset) if a.offset else None)
     try:
         res = adapt(a.recording, Path(a.out), cfg, opts, progress=not a.no_progress, resume=not a.fresh)
     except (RecordingError, BagError, TopicError, WeightsError, FileNotFoundError, ValueError, RuntimeError) as e:

@@ -17,7 +17,7 @@ from dsr_diff_ros.model.checkpoint import load_weights, sha256_file
 
 # every loss term on (the defaults use the cross-scale term alone; the others are options)
 FAST = dict(budget_s=60, max_iters=4, eval_every=2, batch=2, crop=24, real_batch=1, real_crop=12, threads=1,
-            w_consistency=0.1, w_edge=0.05, w_reg=0.1, w_anchor=1.0)
+            w_consistency=0.1, w_edge=0.05, w_reg=0.1, w_anchor=1.0, min_holdout_frames=1)
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,14 @@ def test_no_improvement_keeps_the_base_weights(bag, tiny_base, tmp_path):
     new, base = load_file(str(out.with_suffix(".safetensors"))), load_file(str(tiny_base.with_suffix(".safetensors")))
     assert all(torch.equal(new[k], base[k]) for k in base)
     assert json.loads(out.with_suffix(".json").read_text())["adaptation"]["adapted"] is False
+
+
+def test_too_few_held_out_frames_keeps_the_base_weights(bag, tiny_base, tmp_path):
+    logs = []
+    res = adapt(bag, tmp_path / "few", _cfg(tiny_base, min_holdout_frames=3, min_gain=-1.0), progress=False,
+                log=logs.append)   # 8 frames: 2 held out
+    assert not res.adapted and res.iterations == 0 and "not verifiable" in res.reason
+    assert any("could not be verified" in m for m in logs)
 
 
 def test_resume_continues_where_it_stopped(bag, tiny_base, tmp_path):

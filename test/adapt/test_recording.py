@@ -84,10 +84,12 @@ def test_cli(sim_frames, tiny_base, tmp_path, capsys):
     folder = _folder(tmp_path / "f", *sim_frames, n=5)
     out = tmp_path / "my_sensor"
     rc = cli.main([str(folder), "--out", str(out), "--base", str(tiny_base), "--budget", "30", "--max-iters", "2",
-                   "--threads", "1", "--no-progress", "--min-gain", "-1"])
+                   "--threads", "1", "--no-progress", "--min-gain", "-1", "--min-holdout-frames", "1",
+                   "--offset", "5", "0"])
     assert rc == 0
     meta = json.loads(out.with_suffix(".json").read_text())["adaptation"]
     assert meta["iterations"] == 2 and meta["recording"]["kind"] == "folder (folder)"
+    assert meta["profile"]["offset_px"] == [5.0, 0.0] and meta["profile"]["offset_source"].startswith("given")
     assert "wrote" in capsys.readouterr().out
     assert cli.main([str(tmp_path / "missing"), "--out", str(out)]) == 1
     assert "no such recording" in capsys.readouterr().err
