@@ -156,7 +156,7 @@ def main(argv=None) -> int:
     data = middlebury_frames()
     st = resolve_weights(a.base)
     results = {"base_weights": str(st.relative_to(REPO)) if st.is_relative_to(REPO) else st.name,
-               "config": cfg.to_dict(), "machine": f"{platform.machine()} {os.cpu_count()} cores, torch "
+               "config": {**cfg.to_dict(), "base": Path(a.base).name if a.base else None}, "machine": f"{platform.machine()} {os.cpu_count()} cores, torch "
                f"{torch.__version__}, {a.threads} thread(s)", "date": time.strftime("%Y-%m-%d"), "cases": []}
     sensors = {"unseen": UNSEEN, "in_distribution": IN_DIST}
     with tempfile.TemporaryDirectory() as tmp:
