@@ -40,6 +40,7 @@ setup(
             "dsr-diff-make-bag = dsr_diff_ros.cli.make_bag:main",
             "dsr-diff-demo = dsr_diff_ros.cli.demo:main",
             "dsr-diff-bench = dsr_diff_ros.cli.bench:main",
+            "dsr-diff-adapt = dsr_diff_ros.cli.adapt:main",
         ],
     },
 )

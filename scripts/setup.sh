@@ -155,7 +155,7 @@ for d in launch config; do
   rm -rf "$VENV/share/$PKG/$d"
   if [ -d "$d" ]; then cp -r "$d" "$VENV/share/$PKG/$d"; fi
 done
-for exe in upscale_node dsr-diff-node dsr-diff-train dsr-diff-eval dsr-diff-replay dsr-diff-make-bag dsr-diff-demo dsr-diff-bench; do
+for exe in upscale_node dsr-diff-node dsr-diff-train dsr-diff-eval dsr-diff-replay dsr-diff-make-bag dsr-diff-demo dsr-diff-bench dsr-diff-adapt; do
   # same wrapper as installed by CMake, with the venv interpreter in the shebang
   { echo "#!$PY"; tail -n +2 "scripts/$exe"; } >"$VENV/lib/$PKG/$exe"
   chmod +x "$VENV/lib/$PKG/$exe"

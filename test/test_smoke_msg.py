@@ -59,7 +59,7 @@ def test_ros_prefix_installed_in_venv(monkeypatch):
     assert (prefix / "share" / PKG / "msg/UpscaleStats.msg").is_file()
     assert (prefix / "share" / PKG / "config/fastdds_shm.xml").is_file()
     assert (prefix / "lib" / f"lib{PKG}__rosidl_typesupport_c.so").is_file()
-    for exe in ["upscale_node", "dsr-diff-replay", "dsr-diff-demo"]:
+    for exe in ["upscale_node", "dsr-diff-replay", "dsr-diff-demo", "dsr-diff-adapt"]:
         assert os.access(prefix / "lib" / PKG / exe, os.X_OK), exe
     ament_index = pytest.importorskip("ament_index_python.packages")
     monkeypatch.setenv("AMENT_PREFIX_PATH", str(prefix))
