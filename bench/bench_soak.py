@@ -61,7 +61,7 @@ def soak_node(minutes: float, rate: float = 30.0, model: str = "dsr_diff", sampl
     rgb, _, lr, K = bn.sample()
     Kd = K.scaled(lr.shape[1], lr.shape[0])
     rclpy.init()
-    node = UpscaleNode(upscaler=up, parameter_overrides=[Parameter("warmup", value=True)])
+    node = UpscaleNode(upscaler=up, parameter_overrides=[Parameter("warmup", value=True), Parameter("lazy", value=False)])
     src = rclpy.create_node("soak_sensor")
     pubs = {n: src.create_publisher(t, n, 5) for n, t in [("rgb/image", Image), ("depth/image", Image),
                                                        ("rgb/camera_info", CameraInfo),
