@@ -52,7 +52,11 @@ def test_replay_soak_300_frames(tmp_path):
     a = r["analysis"]
     assert r["frames"] == 300 and r["dropped"] == 0
     assert a["max_deferred"] <= 30                                     # pairs do not pile up
-    assert a["memory_growth_pct"] <= 5, a
+    # 300 frames last ~10 s: its quarter windows hold a few samples, and one frame-sized buffer (~4 MiB) is 4 %
+    # of ~100 MiB; a leak of the kind the soak benchmark looks for (over thousands of frames, limit 5 %) shows
+    # as growth proportional to frames, so the short run is held to 10 % (measured alone: 1.4 %; once 5+ %
+    # under a loaded suite)
+    assert a["memory_growth_pct"] <= 10, a
     after = [x for x in r["samples"] if x["frames"] >= a["warmup_frames"]]
     assert len(after) >= 4
     rate = [(y["frames"] - x["frames"]) / (y["t_s"] - x["t_s"]) for x, y in zip(after, after[1:])]
