@@ -95,23 +95,19 @@ def compute_metrics(pred: np.ndarray, gt: np.ndarray, mask: Optional[np.ndarray]
             out[name] = float(np.mean(ratio < 1.25 ** i))
     else:
         out.update(rmse=nan, mae=nan, absrel=nan, delta1=nan, delta2=nan, delta3=nan)
-    band = edge_band(gt, edge_width, edge_rel_threshold, valid=valid_mask(gt, mask)) & used
-    out["n_edge"] = int(band.sum())
-    if band.any():
-        pe, ge = pred[band] * f, gt[band] * f
+    edges = edge_band(gt, edge_width, edge_rel_threshold, valid=valid_mask(gt, mask))
+
+    def band_rmse(sel: np.ndarray) -> float:
+        if not sel.any():
+            return nan
+        ps, gs = pred[sel] * f, gt[sel] * f
         if quantize:
-            pe, ge = np.round(pe), np.round(ge)
-        out["edge_rmse"] = float(np.sqrt(np.mean((pe - ge) ** 2)))
-    else:
-        out["edge_rmse"] = nan
-    flat = used & ~edge_band(gt, edge_width, edge_rel_threshold, valid=valid_mask(gt, mask))
-    if flat.any():
-        pf, gf = pred[flat] * f, gt[flat] * f
-        if quantize:
-            pf, gf = np.round(pf), np.round(gf)
-        out["flat_rmse"] = float(np.sqrt(np.mean((pf - gf) ** 2)))
-    else:
-        out["flat_rmse"] = nan
+            ps, gs = np.round(ps), np.round(gs)
+        return float(np.sqrt(np.mean((ps - gs) ** 2)))
+
+    out["n_edge"] = int((edges & used).sum())
+    out["edge_rmse"] = band_rmse(edges & used)
+    out["flat_rmse"] = band_rmse(used & ~edges)
     return out
 
 
