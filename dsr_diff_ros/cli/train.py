@@ -19,6 +19,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grn-warmup", type=int, default=0, help="stage 2: GRN-only iterations first")
     ap.add_argument("--init", default=None, help="stage 2: stage-1 weights (default <out>/stage1)")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop (resumably) after this long")
+    ap.add_argument("--time-schedule", action="store_true",
+                    help="with --max-minutes: the learning-rate cosine follows the time budget (fixed-length leases)")
+    ap.add_argument("--dsrn-lr-scale", type=float, default=1.0,
+                    help="stage 2: DSRN learning rate relative to GRN's (< 1 keeps stage 1's use of the prior)")
+    ap.add_argument("--refine-ch", type=int, default=None,
+                    help="stage 1: channels of the full-resolution refinement (default none); stage 2: add it to the "
+                         "init weights (zero-initialised output, so training starts from the init's outputs)")
     ap.add_argument("--workers", type=int, default=1, help="data-generation worker processes")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     ap.add_argument("--seed", type=int, default=0)
@@ -45,11 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         dst = export_run(a.out, a.export, a.default_steps, note=a.note)
         print(f"exported {dst}; curves: {plot_curves(a.out, f'{a.out}/curves.png')}")
         return 0
-    mcfg = ModelConfig(fusion=a.fusion, **({"dim": a.dim} if a.dim else {}))
+    mcfg = ModelConfig(fusion=a.fusion, refine_ch=a.refine_ch or 0, **({"dim": a.dim} if a.dim else {}))
     cfg = TrainConfig(out=a.out, stage=a.stage, iters=a.iters, batch=a.batch, patch=a.patch, lr=a.lr,
                       grn_warmup=a.grn_warmup, init=a.init, max_minutes=a.max_minutes, workers=a.workers,
                       threads=a.threads, seed=a.seed, ema=a.ema, val_every=a.val_every, ckpt_every=a.ckpt_every,
-                      data_root=a.data_root, p_synthetic=a.p_synthetic, init_dsrn=a.init_dsrn, model=mcfg)
+                      data_root=a.data_root, p_synthetic=a.p_synthetic, init_dsrn=a.init_dsrn, model=mcfg,
+                      time_schedule=a.time_schedule, dsrn_lr_scale=a.dsrn_lr_scale,
+                      refine_ch=a.refine_ch if a.stage == 2 else None)
     print(json.dumps(train(cfg)))
     return 0
 

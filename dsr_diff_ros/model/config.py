@@ -18,6 +18,7 @@ class ModelConfig:
     ggn_channels / grn_channels: widths of GGN and of GRN's condition encoder and denoiser
     denoiser_blocks: residual blocks of GRN's conditional denoiser (run once per diffusion step)
     fusion:      "multiply" (FFM, the paper) or "concat" (ablation)
+    refine_ch:   channels of the full-resolution refinement after DSRN (0: none; weights before it have none)
     timesteps:   T of the GRN diffusion; beta_start/beta_end: sqrt-linear ("linear" in DiffIR) schedule
     """
 
@@ -35,6 +36,7 @@ class ModelConfig:
     grn_channels: int = 32
     denoiser_blocks: int = 1
     fusion: str = "multiply"
+    refine_ch: int = 0
     timesteps: int = 4
     beta_start: float = 0.1
     beta_end: float = 0.99

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from .blocks import Group, resize_to
 from .config import ModelConfig
+from .preprocess import resample
 
 
 class DFE(nn.Module):
@@ -17,8 +18,9 @@ class DFE(nn.Module):
         self.embed = nn.Conv2d(2, cfg.dim, 3, padding=1)
         self.group = Group(cfg.dfe_blocks, cfg.dim, cfg.heads, cfg.ffn_factor, cfg.z_embed)
 
-    def forward(self, lr: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        return self.group(self.embed(lr), e)
+    def forward(self, lr: torch.Tensor, e: torch.Tensor, extent: tuple[float, float] = (1.0, 1.0)) -> torch.Tensor:
+        """e (B,z_embed,h',w') spans the padded canvas; the LR grid spans ``extent`` of it."""
+        return self.group(self.embed(lr), resample(e, lr.shape[-2:], extent_out=extent))
 
 
 class CFE(nn.Module):
@@ -38,7 +40,8 @@ class FFM(nn.Module):
     """Feature fusion module: conv on colour features, depth features upsampled to their grid, element-wise
     product (``fusion="multiply"``, the paper) or concatenation (``"concat"``, ablation).
 
-    depth (B,dim,h,w), colour (B,dim,h',w') -> (B,dim,h',w'). The depth path is kept as a residual.
+    depth (B,dim,h,w) on the LR grid (spanning ``extent`` of the padded canvas), colour (B,dim,h',w') on the
+    working grid -> (B,dim,h',w'). The depth path is kept as a residual.
     """
 
     def __init__(self, dim: int, fusion: str = "multiply"):
@@ -49,8 +52,9 @@ class FFM(nn.Module):
         self.color_conv = nn.Conv2d(dim, dim, 3, padding=1)
         self.out = nn.Conv2d(dim * (2 if fusion == "concat" else 1), dim, 1)
 
-    def forward(self, depth_feat: torch.Tensor, color_feat: torch.Tensor) -> torch.Tensor:
-        d = F.interpolate(depth_feat, size=color_feat.shape[-2:], mode="bilinear", align_corners=False)
+    def forward(self, depth_feat: torch.Tensor, color_feat: torch.Tensor,
+                extent: tuple[float, float] = (1.0, 1.0)) -> torch.Tensor:
+        d = resample(depth_feat, color_feat.shape[-2:], extent_in=extent)
         c = self.color_conv(color_feat)
         fused = d * c if self.fusion == "multiply" else torch.cat([d, c], 1)
         return d + self.out(fused)
@@ -80,8 +84,10 @@ class DSRN(nn.Module):
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
-    def forward(self, lr: torch.Tensor, rgb: torch.Tensor, base_grid: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """base_grid: (B,1,H/u,W/u) the upsampled LR depth on the working grid (positional depth cue)."""
+    def forward(self, lr: torch.Tensor, rgb: torch.Tensor, base_grid: torch.Tensor, z: torch.Tensor,
+                extent: tuple[float, float] = (1.0, 1.0)) -> torch.Tensor:
+        """base_grid: (B,1,H/u,W/u) the upsampled LR depth on the working grid (positional depth cue).
+        extent: the part of the padded canvas (rgb) that the image and the LR grid cover (``Prepared.extent``)."""
         e = self.z_embed(resize_to(z, base_grid))
-        x = self.ffm(self.dfe(lr, e), self.cfe(rgb, e)) + self.base_embed(base_grid) + self.z_inject(e)
+        x = self.ffm(self.dfe(lr, e, extent), self.cfe(rgb, e), extent) + self.base_embed(base_grid) + self.z_inject(e)
         return F.pixel_shuffle(self.head(self.fuse(x, e)), self.u)

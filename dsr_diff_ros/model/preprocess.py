@@ -26,6 +26,27 @@ def fill_holes(d: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
     return torch.where(m > 0, d, fill)
 
 
+def resample(x: torch.Tensor, size: tuple[int, int], extent_in: tuple[float, float] = (1.0, 1.0),
+             extent_out: tuple[float, float] = (1.0, 1.0)) -> torch.Tensor:
+    """Bilinear resampling between grids that cover different parts of the padded canvas.
+
+    The colour is padded (bottom/right) to multiples of u, so the working grid spans the padded canvas (Hp, Wp)
+    while the LR depth spans only the image (H, W): its extent is (H/Hp, W/Wp) of the canvas. x (B,C,h,w) covers
+    ``extent_in`` (fractions of the canvas, from the top-left); the result (B,C,*size) covers ``extent_out``.
+    Cells outside x's extent take its border value. Equal extents: plain ``F.interpolate`` (align_corners=False).
+    """
+    if tuple(extent_in) == tuple(extent_out):
+        return x if x.shape[-2:] == tuple(size) else F.interpolate(x, size=size, mode="bilinear",
+                                                                   align_corners=False)
+    axes = []
+    for n, fi, fo in zip(size, extent_in, extent_out):
+        c = (torch.arange(n, device=x.device, dtype=torch.float32) + 0.5) / n * fo   # cell centres, canvas units
+        axes.append(2 * c / fi - 1)                                                     # x's normalised coords
+    gy, gx = torch.meshgrid(*axes, indexing="ij")
+    grid = torch.stack([gx, gy], -1)[None].expand(x.shape[0], -1, -1, -1).to(x.dtype)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
 @dataclass
 class Prepared:
     """Network inputs for one batch.
@@ -37,6 +58,7 @@ class Prepared:
     scale:     (B,1,1,1) metres per normalised unit
     support:   (B,1,H,W) bool, the output has input support (for NaN-masking)
     hw:        output (H, W) before padding
+    extent:    (H/Hp, W/Wp): the part of the padded canvas that the image (and the LR depth) covers
     """
 
     lr: torch.Tensor
@@ -46,6 +68,10 @@ class Prepared:
     scale: torch.Tensor
     support: torch.Tensor
     hw: tuple[int, int]
+
+    @property
+    def extent(self) -> tuple[float, float]:
+        return self.hw[0] / self.rgb.shape[-2], self.hw[1] / self.rgb.shape[-1]
 
 
 def prepare(depth_lr: torch.Tensor, rgb: torch.Tensor, u: int) -> Prepared:
@@ -59,9 +85,10 @@ def prepare(depth_lr: torch.Tensor, rgb: torch.Tensor, u: int) -> Prepared:
     Hp, Wp = -(-H // u) * u, -(-W // u) * u
     if (Hp, Wp) != (H, W):
         rgb = F.pad(rgb, (0, Wp - W, 0, Hp - H), mode="replicate")
-    base = F.interpolate(dn, size=(Hp, Wp), mode="bicubic", align_corners=False).clamp(0, 1.5)
-    grid = (Hp // u, Wp // u)
-    lr_grid = torch.cat([F.interpolate(dn, size=grid, mode="bilinear", align_corners=False),
-                         F.interpolate(m, size=grid, mode="bilinear", align_corners=False)], 1)
+    # the LR depth spans the image (H, W), not the padded canvas: upsample to (H, W), then pad like the colour
+    base = F.interpolate(dn, size=(H, W), mode="bicubic", align_corners=False).clamp(0, 1.5)
+    if (Hp, Wp) != (H, W):
+        base = F.pad(base, (0, Wp - W, 0, Hp - H), mode="replicate")
+    lr_grid = resample(torch.cat([dn, m], 1), (Hp // u, Wp // u), extent_in=(H / Hp, W / Wp))
     support = F.interpolate(m, size=(H, W), mode="bilinear", align_corners=False) >= 0.5
     return Prepared(torch.cat([dn, m], 1), rgb, base, lr_grid, scale, support, (H, W))

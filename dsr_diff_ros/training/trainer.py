@@ -12,7 +12,7 @@ import csv
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +52,9 @@ class TrainConfig:
     grn_warmup: int = 0          # stage 2: iterations training GRN on the guidance loss only
     init: str | None = None      # stage 2: stage-1 weights (default <out>/stage1)
     max_minutes: float | None = None
+    time_schedule: bool = False   # with max_minutes: the cosine follows elapsed time (a fixed-budget run, e.g. a GPU lease)
+    dsrn_lr_scale: float = 1.0    # stage 2: DSRN learning rate relative to GRN's (< 1 keeps stage 1's use of the prior)
+    refine_ch: int | None = None  # stage 2: add (or resize) the full-resolution refinement of the init weights
     log_every: int = 25
     ckpt_every: int = 250
     val_every: int = 500
@@ -152,10 +155,14 @@ def load_partial(model: nn.Module, path: str) -> int:
     return len(src)
 
 
-def _lr_at(cfg: TrainConfig, it: int) -> float:
+def _lr_at(cfg: TrainConfig, it: int, minutes: float = 0.0) -> float:
+    """Linear warm-up, then cosine to ``min_lr_ratio``; the cosine follows iterations, or with ``time_schedule``
+    whichever of iterations and the ``max_minutes`` budget is further along."""
     if it < cfg.warmup_iters:
         return cfg.lr * (it + 1) / cfg.warmup_iters
     t = (it - cfg.warmup_iters) / max(1, cfg.iters - cfg.warmup_iters)
+    if cfg.time_schedule and cfg.max_minutes:
+        t = max(t, minutes / cfg.max_minutes)
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(t, 1.0))))
 
 
@@ -174,6 +181,11 @@ def train(cfg: TrainConfig) -> dict:
     if cfg.stage == 2:
         init = cfg.init or str(out / "stage1")
         model, _ = load_weights(init)
+        if cfg.refine_ch is not None and cfg.refine_ch != model.cfg.refine_ch:
+            grown = DSRDiff(replace(model.cfg, refine_ch=cfg.refine_ch))
+            grown.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("refine.")},
+                                  strict=False)
+            model = grown
         cfg.model = model.cfg
     else:
         model = DSRDiff(cfg.model)
@@ -184,7 +196,11 @@ def train(cfg: TrainConfig) -> dict:
     for prm in frozen.parameters():
         prm.requires_grad_(False)
     params = [prm for prm in model.parameters() if prm.requires_grad]
-    opt = torch.optim.Adam(params, lr=cfg.lr, betas=tuple(cfg.betas))
+    dsrn_ids = {id(prm) for prm in model.dsrn.parameters()} if cfg.stage == 2 else set()
+    groups = [{"params": [prm for prm in params if id(prm) not in dsrn_ids], "lr_scale": 1.0}]
+    if dsrn_ids:
+        groups.append({"params": [prm for prm in params if id(prm) in dsrn_ids], "lr_scale": cfg.dsrn_lr_scale})
+    opt = torch.optim.Adam(groups, lr=cfg.lr, betas=tuple(cfg.betas))
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True)
     state_path = out / f"state_stage{cfg.stage}"
     start, elapsed = 0, 0.0
@@ -200,7 +216,8 @@ def train(cfg: TrainConfig) -> dict:
     spec = BatchSpec(batch=cfg.batch, patch=cfg.patch, p_synthetic=cfg.p_synthetic)
     data = TrainingBatches(spec, real, seed=cfg.seed * 1000 + rank)
     loader = DataLoader(data, batch_size=None, sampler=range(start, cfg.iters), num_workers=cfg.workers,
-                        prefetch_factor=2 if cfg.workers else None, persistent_workers=False)
+                        prefetch_factor=4 if cfg.workers else None, persistent_workers=False,
+                        pin_memory=device.type == "cuda")
     val = validation_set(root) if rank == 0 else []
     log_path = out / f"log_stage{cfg.stage}.csv"
     new_log = not log_path.exists()
@@ -235,14 +252,15 @@ def train(cfg: TrainConfig) -> dict:
                 break
             model.train()
             loss_mod.grn_only = cfg.stage == 2 and it < cfg.grn_warmup
-            lr = _lr_at(cfg, it)
+            lr = _lr_at(cfg, it, (time.time() - t0) / 60)
             for g in opt.param_groups:
-                g["lr"] = lr
+                g["lr"] = lr * g.get("lr_scale", 1.0)
             steps = int(torch.randint(1, cfg.model.timesteps + 1, (1,), generator=gen))
             ts = time.time()
             data_s = ts - t_data
-            loss, logs = runner(batch["rgb"].to(device), batch["depth_hr"].to(device), batch["depth_lr"].to(device),
-                                steps, gen)
+            nb = device.type == "cuda"
+            loss, logs = runner(batch["rgb"].to(device, non_blocking=nb), batch["depth_hr"].to(device, non_blocking=nb),
+                                batch["depth_lr"].to(device, non_blocking=nb), steps, gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)

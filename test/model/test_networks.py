@@ -113,3 +113,55 @@ def test_output_stays_within_the_measured_range():
             out = m(lr, rgb, steps=1)
         assert out.min() >= 0 and out.max() <= lr.max() * (1 + 1e-6)
         assert torch.allclose(out, torch.full_like(out, float(lr.max())) if bias > 0 else torch.zeros_like(out))
+
+
+@pytest.mark.parametrize("hw", [(381, 432), (99, 125), (96, 128)])
+def test_lr_depth_stays_aligned_with_an_image_that_is_not_a_multiple_of_u(hw):
+    """The colour is padded to multiples of u; the LR depth spans the image, not the padded canvas. The shipped
+    model once stretched the LR over the canvas (up to u-1 px at the far border), which made it worse than bicubic
+    on Middlebury-sized frames (e.g. 381x432). A smooth ramp must come back where it was."""
+    H, W = hw
+
+    def plane(h, w):  # metres, a plane over the image extent sampled at the centres of an h x w grid
+        y, x = torch.meshgrid((torch.arange(h) + 0.5) / h, (torch.arange(w) + 0.5) / w, indexing="ij")
+        return (1 + x + 0.5 * y)[None, None]
+
+    hr, lr = plane(H, W), plane(round(H / 4), round(W / 4))
+    p = prepare(lr, torch.rand(1, 3, H, W), 4)
+    base = p.base[..., :H, :W] * p.scale
+    inner = (slice(None), slice(None), slice(8, H - 8), slice(8, W - 8))
+    bicubic = torch.nn.functional.interpolate(lr, size=(H, W), mode="bicubic", align_corners=False)
+    assert torch.allclose(base, bicubic, atol=1e-5)
+    assert (base - hr)[inner].abs().max() < 3e-3                      # the stretched version: 2.9e-2 at 99x125
+    # the working-grid copy of the LR depth sits at the same place as the image's own cells
+    u = 4
+    cells = torch.nn.functional.avg_pool2d(torch.nn.functional.pad(hr, (0, p.rgb.shape[-1] - W, 0,
+                                                                       p.rgb.shape[-2] - H), mode="replicate"), u)
+    gh, gw = H // u - 2, W // u - 2
+    assert (p.lr_grid[:, :1] * p.scale - cells)[..., 2:gh, 2:gw].abs().max() < 3e-3
+
+
+def test_resample_matches_interpolate_when_extents_agree():
+    from dsr_diff_ros.model.preprocess import resample
+
+    x = torch.rand(2, 3, 7, 9)
+    assert torch.equal(resample(x, (14, 18)), torch.nn.functional.interpolate(x, size=(14, 18), mode="bilinear",
+                                                                              align_corners=False))
+    # a grid covering half the canvas: its samples on the full canvas repeat its border beyond it
+    y = resample(x, (14, 18), extent_in=(0.5, 0.5))
+    assert torch.allclose(y[..., 10:, 12:], x[..., -1:, -1:].expand(-1, -1, 4, 6), atol=1e-6)
+
+
+def test_refinement_starts_as_the_identity_and_learns():
+    from dsr_diff_ros.model.refine import HRRefine
+
+    torch.manual_seed(0)
+    base = DSRDiff(CFG).eval()
+    grown = DSRDiff(ModelConfig(**{**CFG.to_dict(), "refine_ch": 4})).eval()
+    grown.load_state_dict(base.state_dict(), strict=False)
+    d, rgb = torch.rand(1, 1, 12, 16) + 1, torch.rand(1, 3, 48, 64)
+    with torch.no_grad():
+        assert torch.equal(base(d, rgb, steps=2), grown(d, rgb, steps=2))
+    r = HRRefine(4)
+    r(torch.rand(1, 1, 8, 8), torch.rand(1, 3, 8, 8)).sum().backward()
+    assert r.body[-1].weight.grad.abs().sum() > 0
