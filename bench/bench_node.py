@@ -152,6 +152,40 @@ def bench_stages(repeats: int) -> dict:
             "within_budget": st["total_non_model"] <= 15.0, "repeats": repeats}
 
 
+SENSOR_TOPICS = [("rgb/image", Image), ("depth/image", Image), ("rgb/camera_info", CameraInfo),
+                 ("depth/camera_info", CameraInfo)]
+
+
+def sensor_publishers(src, depth: int = 5) -> dict:
+    """The input publishers of a fake RGB-D camera on node ``src``, by topic (``SENSOR_TOPICS``)."""
+    return {n: src.create_publisher(t, n, depth) for n, t in SENSOR_TOPICS}
+
+
+def publish_frame(pubs: dict, rgb, lr, K, Kd) -> int:
+    """Publish one frame stamped now (both camera infos, 16UC1 depth, rgb8 colour); returns the stamp in ns."""
+    from builtin_interfaces.msg import Time
+
+    ns = int(time.time() * 1e9)
+    h = Header(stamp=Time(sec=ns // 10**9, nanosec=ns % 10**9), frame_id="camera_color_optical_frame")
+    pubs["rgb/camera_info"].publish(cv.intrinsics_to_info(K, h, CameraInfo))
+    pubs["depth/camera_info"].publish(cv.intrinsics_to_info(Kd, h, CameraInfo))
+    pubs["depth/image"].publish(cv.depth_to_msg(lr, h, Image, "16UC1"))
+    pubs["rgb/image"].publish(cv.image_to_msg(rgb, "rgb8", h, Image))
+    return ns
+
+
+def stop_graph(ex, node, src, drain_s: float = 3.0) -> dict:
+    """After a stream: let the last frames drain for ``drain_s``, take the node's counters, shut the executor
+    and rclpy down. Returns the counters."""
+    time.sleep(drain_s)
+    counts = dict(node.stats.counts)
+    ex.shutdown()
+    node.destroy_node()
+    src.destroy_node()
+    rclpy.shutdown()
+    return counts
+
+
 def bench_e2e(seconds: float, rate: float = 30.0, steps=None) -> dict:
     from rclpy.parameter import Parameter
 
@@ -164,9 +198,7 @@ def bench_e2e(seconds: float, rate: float = 30.0, steps=None) -> dict:
     over = [Parameter("warmup", value=True)] + ([Parameter("steps", value=int(steps))] if steps else [])
     node = UpscaleNode(upscaler=up, parameter_overrides=over)
     src = rclpy.create_node("bench_sensor")
-    pubs = {n: src.create_publisher(t, n, 5) for n, t in [("rgb/image", Image), ("depth/image", Image),
-                                                       ("rgb/camera_info", CameraInfo),
-                                                       ("depth/camera_info", CameraInfo)]}
+    pubs = sensor_publishers(src)
     stats = []
     src.create_subscription(UpscaleStats, "depth_upscaler/stats", lambda m: stats.append((time.monotonic(), m)), 50)
     src.create_subscription(Image, "depth_upscaled/image", lambda m: None, 5)  # a consumer: the node is lazy
@@ -179,21 +211,10 @@ def bench_e2e(seconds: float, rate: float = 30.0, steps=None) -> dict:
     t0, sent, period = time.monotonic(), 0, 1.0 / rate
     Kd = K.scaled(lr.shape[1], lr.shape[0])
     while time.monotonic() - t0 < seconds:
-        ns = int(time.time() * 1e9)
-        from builtin_interfaces.msg import Time
-        h = Header(stamp=Time(sec=ns // 10**9, nanosec=ns % 10**9), frame_id="camera_color_optical_frame")
-        pubs["rgb/camera_info"].publish(cv.intrinsics_to_info(K, h, CameraInfo))
-        pubs["depth/camera_info"].publish(cv.intrinsics_to_info(Kd, h, CameraInfo))
-        pubs["depth/image"].publish(cv.depth_to_msg(lr, h, Image, "16UC1"))
-        pubs["rgb/image"].publish(cv.image_to_msg(rgb, "rgb8", h, Image))
+        publish_frame(pubs, rgb, lr, K, Kd)
         sent += 1
         time.sleep(max(0.0, t0 + sent * period - time.monotonic()))
-    time.sleep(3.0)
-    c = dict(node.stats.counts)
-    ex.shutdown()
-    node.destroy_node()
-    src.destroy_node()
-    rclpy.shutdown()
+    c = stop_graph(ex, node, src)
     lat = np.array([m.latency_total_ms for _, m in stats])
     inf = np.array([m.latency_inference_ms for _, m in stats])
     half = len(lat) // 2

@@ -44,12 +44,8 @@ def _queues(node) -> int:
 def soak_node(minutes: float, rate: float = 30.0, model: str = "dsr_diff", sample_s: float = 5.0) -> dict:
     """The node (real rclpy, the upscaler injected as benchmarks do) fed ``rate`` Hz for ``minutes``; ``model``
     "dsr_diff" is the shipped Upscaler, a baseline name (bicubic) runs the same node pipeline without the net."""
-    from builtin_interfaces.msg import Time
     from rclpy.parameter import Parameter
-    from sensor_msgs.msg import CameraInfo, Image
-    from std_msgs.msg import Header
 
-    from dsr_diff_ros import convert as cv
     from dsr_diff_ros.msg import UpscaleStats
     from dsr_diff_ros.replay.models import load_model
     from dsr_diff_ros.ros.memory import tune_malloc
@@ -63,9 +59,7 @@ def soak_node(minutes: float, rate: float = 30.0, model: str = "dsr_diff", sampl
     rclpy.init()
     node = UpscaleNode(upscaler=up, parameter_overrides=[Parameter("warmup", value=True), Parameter("lazy", value=False)])
     src = rclpy.create_node("soak_sensor")
-    pubs = {n: src.create_publisher(t, n, 5) for n, t in [("rgb/image", Image), ("depth/image", Image),
-                                                       ("rgb/camera_info", CameraInfo),
-                                                       ("depth/camera_info", CameraInfo)]}
+    pubs = bn.sensor_publishers(src)
     outs, lock = [], threading.Lock()
 
     def on_stats(m):
@@ -80,12 +74,7 @@ def soak_node(minutes: float, rate: float = 30.0, model: str = "dsr_diff", sampl
     samples, sent_stamps = [], set()
     t0, sent, period, next_sample = time.monotonic(), 0, 1.0 / rate, 0.0
     while time.monotonic() - t0 < minutes * 60:
-        ns = int(time.time() * 1e9)
-        h = Header(stamp=Time(sec=ns // 10**9, nanosec=ns % 10**9), frame_id="camera_color_optical_frame")
-        pubs["rgb/camera_info"].publish(cv.intrinsics_to_info(K, h, CameraInfo))
-        pubs["depth/camera_info"].publish(cv.intrinsics_to_info(Kd, h, CameraInfo))
-        pubs["depth/image"].publish(cv.depth_to_msg(lr, h, Image, "16UC1"))
-        pubs["rgb/image"].publish(cv.image_to_msg(rgb, "rgb8", h, Image))
+        ns = bn.publish_frame(pubs, rgb, lr, K, Kd)
         sent_stamps.add(ns)
         sent += 1
         el = time.monotonic() - t0
@@ -94,12 +83,7 @@ def soak_node(minutes: float, rate: float = 30.0, model: str = "dsr_diff", sampl
                             "sync_queued": _queues(node), **dict(node.stats.counts)})
             next_sample += sample_s
         time.sleep(max(0.0, t0 + sent * period - time.monotonic()))
-    time.sleep(3.0)
-    counts = dict(node.stats.counts)
-    ex.shutdown()
-    node.destroy_node()
-    src.destroy_node()
-    rclpy.shutdown()
+    counts = bn.stop_graph(ex, node, src)
     with lock:
         o = [(t - t0, lat, s) for t, lat, s in outs]
     return {"part": "node", "minutes": minutes, "input_rate_hz": rate, "pairs_sent": sent, "counters": counts,

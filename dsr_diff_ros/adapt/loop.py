@@ -198,6 +198,17 @@ def adapt(recording: Union[str, Path, Recording], out: Union[str, Path], config:
                    {"iteration": it, "elapsed_s": spent, "curves": curves, "best": best, "names": names,
                     "base_sha256": base_info["safetensors_sha256"], "config": cfg.to_dict()})
 
+    def evaluate():
+        """Held-out loss at iteration ``it`` into the curves; a new best keeps a copy of the weights."""
+        nonlocal best, best_tensors
+        h = obj.holdout(held_batches)
+        curves["holdout_iteration"].append(it)
+        curves["holdout_loss"].append(h["loss"])
+        curves["elapsed_s"].append(round(time.time() - t_loop, 1))
+        if h["loss"] < best["loss"]:
+            best = {"loss": h["loss"], "iteration": it, "terms": h}
+            best_tensors = {n: params[n].detach().clone() for n in names}
+
     interrupted = False
     too_few = len(held_idx) < cfg.min_holdout_frames
     if too_few:
@@ -227,13 +238,7 @@ def adapt(recording: Union[str, Path, Recording], out: Union[str, Path], config:
                 curves["train_loss"].append(float(np.mean(run_loss)))
                 run_loss = []
             if it % cfg.eval_every == 0:
-                h = obj.holdout(held_batches)
-                curves["holdout_iteration"].append(it)
-                curves["holdout_loss"].append(h["loss"])
-                curves["elapsed_s"].append(round(time.time() - t_loop, 1))
-                if h["loss"] < best["loss"]:
-                    best = {"loss": h["loss"], "iteration": it, "terms": h}
-                    best_tensors = {n: params[n].detach().clone() for n in names}
+                evaluate()
                 snapshot()
             new = time.time() - t_loop
             bar.update(int(min(new, cfg.budget_s)) - bar.n)
@@ -246,13 +251,7 @@ def adapt(recording: Union[str, Path, Recording], out: Union[str, Path], config:
     finally:
         bar.close()
     if not interrupted and it % cfg.eval_every and it > best["iteration"]:
-        h = obj.holdout(held_batches)  # the last steps since the previous evaluation
-        curves["holdout_iteration"].append(it)
-        curves["holdout_loss"].append(h["loss"])
-        curves["elapsed_s"].append(round(time.time() - t_loop, 1))
-        if h["loss"] < best["loss"]:
-            best = {"loss": h["loss"], "iteration": it, "terms": h}
-            best_tensors = {n: params[n].detach().clone() for n in names}
+        evaluate()  # the last steps since the previous evaluation
     snapshot()
 
     gain = 1 - best["loss"] / max(base_hold["loss"], 1e-12)

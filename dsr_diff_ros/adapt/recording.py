@@ -78,6 +78,15 @@ def _finish(rec: Recording, max_frames: Optional[int]) -> Recording:
     return rec
 
 
+def _add(rec: Recording, sim, rgb: np.ndarray, depth: np.ndarray, stamp: int) -> None:
+    """Append one pair to ``rec``; with ``sim`` (a ``SimulatedSensor``) the LR depth is synthesised first."""
+    if sim is not None:
+        depth, _ = sim(depth)
+    rec.rgb.append(rgb)
+    rec.depth.append(depth)
+    rec.stamps.append(stamp)
+
+
 def read_bag(path: str | Path, o: ReplayOptions, max_frames: Optional[int] = None) -> Recording:
     """Pairs of a bag (see the module doc). ``max_frames``: keep at most that many, spread evenly."""
     from .. import convert
@@ -113,11 +122,7 @@ def read_bag(path: str | Path, o: ReplayOptions, max_frames: Optional[int] = Non
                 except convert.ConversionError as e:
                     skipped.append(str(e))
                     continue
-                if sim is not None:
-                    depth, _ = sim(depth)
-                rec.rgb.append(rgb)
-                rec.depth.append(depth)
-                rec.stamps.append(header_ns(a.msg))
+                _add(rec, sim, rgb, depth, header_ns(a.msg))
     rec.source["pairs"] = k
     if skipped:
         rec.source["skipped"] = skipped[:5]
@@ -150,11 +155,7 @@ def read_folder(path: str | Path, o: ReplayOptions, max_frames: Optional[int] = 
         except DatasetError as e:
             skipped.append(str(e))
             continue
-        if sim is not None:
-            depth, _ = sim(depth)
-        rec.rgb.append(rgb)
-        rec.depth.append(depth)
-        rec.stamps.append(stamp)
+        _add(rec, sim, rgb, depth, stamp)
     rec.source["pairs"] = len(ds)
     if skipped:
         rec.source["skipped"] = skipped[:5]

@@ -57,7 +57,48 @@ def _corrupt(path: Path, err: BaseException) -> BagError:
     return BagError(f"{path}: corrupt or truncated bag ({type(err).__name__}: {err}); {fix}")
 
 
-class BagReader:
+class _ReaderBase:
+    """The surface shared by ``BagReader`` and ``recover.RecoveredReader``: context manager, ``describe``,
+    ``connection``, ``message_count`` and ``deserialize`` over ``self.topics`` / ``self._conns``.
+
+    Subclasses set ``path``, ``topics`` and ``_conns``, and implement ``_decode(raw, msgtype)`` and ``messages``."""
+
+    _NO_TOPICS = "  (the bag has no topics)"  # what ``describe`` says for a reader without topics
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        """Human-readable list of the topics of the bag (for error messages)."""
+        if not self.topics:
+            return self._NO_TOPICS
+        return "\n".join(f"  {t.name}  [{t.msgtype}]  {t.count} msgs" for t in self.topics.values())
+
+    def connection(self, topic: str):
+        return self._conns[topic]
+
+    @property
+    def message_count(self) -> int:
+        return sum(t.count for t in self.topics.values())
+
+    def _decode(self, raw: bytes, msgtype: str):
+        raise NotImplementedError
+
+    def deserialize(self, topic: str, raw: bytes):
+        """Raw bytes of ``topic`` -> message object (rosbags dataclass)."""
+        try:
+            return self._decode(raw, self._conns[topic].msgtype)
+        except Exception as e:
+            raise BagError(f"{self.path}: message on {topic} cannot be decoded ({e})") from None
+
+
+class BagReader(_ReaderBase):
     """Read any rosbag (ROS 1 or rosbag2 sqlite3/mcap). Use as a context manager."""
 
     def __init__(self, path: str | Path):
@@ -78,30 +119,11 @@ class BagReader:
             counts[c.topic] = counts.get(c.topic, 0) + c.msgcount
         self.topics = {t: TopicInfo(t, c.msgtype, counts[t]) for t, c in sorted(self._conns.items())}
 
-    def __enter__(self) -> "BagReader":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def close(self) -> None:
         try:
             self._reader.close()
         except Exception:
             pass
-
-    def describe(self) -> str:
-        """Human-readable list of the topics of the bag (for error messages)."""
-        if not self.topics:
-            return "  (the bag has no topics)"
-        return "\n".join(f"  {t.name}  [{t.msgtype}]  {t.count} msgs" for t in self.topics.values())
-
-    def connection(self, topic: str):
-        return self._conns[topic]
-
-    @property
-    def message_count(self) -> int:
-        return sum(t.count for t in self.topics.values())
 
     def messages(self, topics: Iterable[str]) -> Iterator[tuple[str, int, bytes]]:
         """Yield (topic, log time ns, raw bytes) in time order; a read failure raises ``BagError``."""
@@ -122,12 +144,8 @@ class BagReader:
                 raise
             yield conn.topic, t, raw
 
-    def deserialize(self, topic: str, raw: bytes):
-        """Raw bytes of ``topic`` -> message object (rosbags dataclass)."""
-        try:
-            return self._reader.deserialize(raw, self._conns[topic].msgtype)
-        except Exception as e:
-            raise BagError(f"{self.path}: message on {topic} cannot be decoded ({e})") from None
+    def _decode(self, raw: bytes, msgtype: str):
+        return self._reader.deserialize(raw, msgtype)
 
 
 class BagWriter:

@@ -15,7 +15,7 @@ import yaml
 from rosbags.interfaces import Connection, ConnectionExtRosbag2, MessageDefinition, MessageDefinitionFormat
 from rosbags.typesys import get_types_from_msg, get_typestore
 
-from .bagio import OUTPUT_STORE, BagError, BagReader, TopicInfo
+from .bagio import OUTPUT_STORE, BagError, BagReader, TopicInfo, _ReaderBase
 from .salvage import Damage, scan_mcap, scan_sqlite
 
 
@@ -42,13 +42,14 @@ def _expected_count(path: Path) -> Optional[int]:
         return None
 
 
-class RecoveredReader:
+class RecoveredReader(_ReaderBase):
     """``BagReader``'s surface (topics, connection, messages, deserialize, close) over damaged storage files.
 
     Scans every file once on construction (topics, counts, the ``report``), again in ``messages``. Messages
     come in file order (rosbag2 writes them as they arrive; sqlite3 rows are sorted by log time)."""
 
     is_ros2 = True
+    _NO_TOPICS = "  (no readable topic)"
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -114,27 +115,7 @@ class RecoveredReader:
         return f"recovered {r['recovered_messages']} messages, {lost}; {r['where'] or 'no damage found'}{when}"
 
     # ------------------------------------------------------------------------- BagReader's surface
-    def __enter__(self) -> "RecoveredReader":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        pass
-
-    def describe(self) -> str:
-        if not self.topics:
-            return "  (no readable topic)"
-        return "\n".join(f"  {t.name}  [{t.msgtype}]  {t.count} msgs" for t in self.topics.values())
-
-    def connection(self, topic: str):
-        return self._conns[topic]
-
-    @property
-    def message_count(self) -> int:
-        return sum(t.count for t in self.topics.values())
-
+    # (__enter__/__exit__/close/describe/connection/message_count/deserialize: bagio._ReaderBase)
     def messages(self, topics: Iterable[str]) -> Iterator[tuple[str, int, bytes]]:
         """Yield (topic, log time ns, raw CDR bytes) of every complete message of ``topics``."""
         want = set(topics)
@@ -145,11 +126,8 @@ class RecoveredReader:
                     if t in want:
                         yield t, rec[2], rec[3]
 
-    def deserialize(self, topic: str, raw: bytes):
-        try:
-            return self.typestore.deserialize_cdr(raw, self._conns[topic].msgtype)
-        except Exception as e:
-            raise BagError(f"{self.path}: message on {topic} cannot be decoded ({e})") from None
+    def _decode(self, raw: bytes, msgtype: str):
+        return self.typestore.deserialize_cdr(raw, msgtype)
 
 
 def looks_cut(path: str | Path) -> bool:

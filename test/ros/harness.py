@@ -116,6 +116,16 @@ class Spinner:
         self.th.join(timeout=10.0)
 
 
+def wait_until(cond, timeout=10.0):
+    """Poll ``cond()`` every 50 ms until it is true (-> True) or ``timeout`` seconds pass (-> False)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def wait_for_matched(sensor: Sensor, timeout=10.0, depth_info=False):
     """Wait until the node's subscriptions see our publishers (depth/camera_info only when the node registers
     depth) and we see its publishers."""

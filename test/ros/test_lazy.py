@@ -7,7 +7,7 @@ import pytest
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 
-from .harness import Sensor, Spinner, load_frames
+from .harness import Sensor, Spinner, load_frames, wait_until
 
 FRAMES = load_frames(1)
 
@@ -24,15 +24,6 @@ class CountingUpscaler:
     def upscale(self, *a, **kw):
         self.calls += 1
         return self._up.upscale(*a, **kw)
-
-
-def wait_until(cond, timeout=20.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +70,7 @@ def test_subscribes_only_while_an_output_has_a_subscriber(lazy_graph):
     time.sleep(2.0)                                   # camera streaming, nobody listening to the node
     assert up.calls == 0 and not node.inputs.active
     assert sensor.pub["rgb/image"].get_subscription_count() == 0
-    assert wait_until(lambda: any(s.name.startswith("lazy_upscaler") for a in diag for s in a.status))
+    assert wait_until(lambda: any(s.name.startswith("lazy_upscaler") for a in diag for s in a.status), 20)
     st = [s for a in diag for s in a.status if s.name.startswith("lazy_upscaler")][-1]
     kv = {v.key: v.value for v in st.values}
     assert st.level == b"\x00" and "idle" in st.message and kv["inputs"].startswith("unsubscribed"), kv

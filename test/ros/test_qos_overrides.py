@@ -9,6 +9,8 @@ from sensor_msgs.msg import Image
 
 from dsr_diff_ros.ros import qos
 
+from .harness import wait_until
+
 YAML = """/**:
   ros__parameters:
     lazy: false
@@ -19,15 +21,6 @@ YAML = """/**:
       /depth_upscaled/points:
         publisher: {reliability: best_effort, depth: 1}
 """
-
-
-def wait_until(cond, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture(scope="module")
