@@ -63,8 +63,9 @@ def main() -> int:
     up = Upscaler.from_pretrained(a.weights, device=a.device)
     m = up.model
     depth, rgb = latency_input()
-    params = {k: sum(p.numel() for p in getattr(m, k).parameters()) for k in ("ggn", "dsrn", "grn")}
-    runtime_params = params["dsrn"] + params["grn"]
+    parts = ("ggn", "dsrn", "grn") + (("refine",) if m.refine is not None else ())
+    params = {k: sum(p.numel() for p in getattr(m, k).parameters()) for k in parts}
+    runtime_params = sum(v for k, v in params.items() if k != "ggn")
     d_t = torch.from_numpy(depth)[None, None].to(up.device)
     r_t = torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255).to(up.device)
     with torch.inference_mode(), FlopCounterMode(display=False) as fc:
@@ -86,12 +87,12 @@ def main() -> int:
     res = {
         "machine": machine_label(up),
         "model_id": up.model_id, "input": "depth 160x120 + RGB 640x480 -> 640x480",
-        "params_total": sum(params.values()), "params_runtime (DSRN+GRN)": runtime_params, "params": params,
+        "params_total": sum(params.values()), "params_runtime (all but GGN)": runtime_params, "params": params,
         "gflops_per_frame_T_steps": round(flops / 1e9, 2), "grn_ms_all_steps": round(grn_ms, 2),
         "latency": rows, "generator_ms_per_128x128_scene": round(gen_ms, 1), "weights_mb": size_mb,
     }
     print(f"model {up.model_id} on {res['machine']}")
-    print(f"parameters: total {res['params_total'] / 1e6:.2f} M (runtime DSRN+GRN {runtime_params / 1e6:.2f} M); "
+    print(f"parameters: total {res['params_total'] / 1e6:.2f} M (run time, all but GGN: {runtime_params / 1e6:.2f} M); "
           f"{res['gflops_per_frame_T_steps']} GFLOPs per 640x480 frame; GRN (all {up.num_steps} steps) "
           f"{grn_ms:.1f} ms")
     print("| steps | median ms (640x480) |\n|---|---|")
