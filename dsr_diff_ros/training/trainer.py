@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import math
 import random
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -155,6 +157,14 @@ def load_partial(model: nn.Module, path: str) -> int:
     return len(src)
 
 
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
 def _lr_at(cfg: TrainConfig, it: int, minutes: float = 0.0) -> float:
     """Linear warm-up, then cosine to ``min_lr_ratio``; the cosine follows iterations, or with ``time_schedule``
     whichever of iterations and the ``max_minutes`` budget is further along."""
@@ -245,6 +255,9 @@ def train(cfg: TrainConfig) -> dict:
         save_weights(ema.module, out / f"stage{cfg.stage}", meta)
 
     bar = tqdm(total=cfg.iters, initial=start, disable=rank != 0, desc=f"stage {cfg.stage}", dynamic_ncols=True)
+    # SIGTERM (kill, a job scheduler) and SIGINT stop the same way: a resumable checkpoint. A background job
+    # started by a non-interactive shell ignores SIGINT, so SIGTERM is the signal that reaches it.
+    old_term = signal.signal(signal.SIGTERM, _raise_interrupt) if _main_thread() else None
     try:
         t_data = time.time()
         for batch in loader:
@@ -290,6 +303,8 @@ def train(cfg: TrainConfig) -> dict:
         if rank == 0:
             bar.write("interrupted: saving a resumable checkpoint")
     finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
         bar.close()
         checkpoint()
         if logf:

@@ -153,3 +153,25 @@ def test_colour_degradation_changes_colour_only_and_shift_is_bounded():
         assert max(abs(m.shift_px[0]), abs(m.shift_px[1])) <= 4.0 and 0 <= m.jpeg <= 95
         out = degrade_colour(rgb, m, np.random.default_rng(k))
         assert out.shape == rgb.shape and out.dtype == np.uint8
+
+
+def test_sigterm_leaves_a_resumable_checkpoint(tmp_path):
+    """A background job ignores SIGINT; SIGTERM must stop training with a checkpoint that the next call resumes."""
+    import signal
+    import time
+
+    cmd = [sys.executable, "-m", "dsr_diff_ros.cli.train", "--out", str(tmp_path), "--stage", "1", "--iters", "100000",
+           "--batch", "2", "--patch", "32", "--workers", "0", "--threads", "1", "--data-root", "none",
+           "--dim", "16", "--val-every", "100000", "--ckpt-every", "100000"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / "log_stage1.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (log.exists() and len(log.read_text().splitlines()) > 1):
+        time.sleep(0.5)                     # wait for the first logged iterations (25 per row)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert "interrupted: saving a resumable checkpoint" in out, out[-2000:]
+    done = train(TrainConfig(out=str(tmp_path), stage=1, iters=1, batch=2, patch=32, workers=0, data_root="none",
+                             model=ModelConfig(dim=16)))
+    state = __import__("json").loads((tmp_path / "state_stage1.json").read_text())
+    assert state["iteration"] >= 25 and done["iteration"] == state["iteration"]  # resumed, nothing left to do
