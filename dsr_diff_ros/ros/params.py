@@ -69,7 +69,7 @@ def declare_steps(node, num_steps: int, default_steps: int) -> int:
 # Changeable at run time (validated together by the node's parameter callback); steps is declared by the node.
 RUNTIME = tuple(n for n, (_, _, _, ro) in PARAMS.items() if not ro) + ("steps",)
 
-STEPS_HELP = ("steps", "model default (2)", "1..model steps",
+STEPS_HELP = ("steps", "model default (shipped: 1)", "1..model steps",
               "Diffusion steps per frame (declared once the model is loaded); changeable at run time")
 
 
