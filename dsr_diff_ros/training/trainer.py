@@ -54,7 +54,8 @@ class TrainConfig:
     grn_warmup: int = 0          # stage 2: iterations training GRN on the guidance loss only
     init: str | None = None      # stage 2: stage-1 weights (default <out>/stage1)
     max_minutes: float | None = None
-    time_schedule: bool = False   # with max_minutes: the cosine follows elapsed time (a fixed-budget run, e.g. a GPU lease)
+    time_schedule: bool = False   # with max_minutes: the cosine follows this call's elapsed time (one fixed-budget
+                                  # chunk, e.g. a GPU lease; a resumed call starts its own budget)
     dsrn_lr_scale: float = 1.0    # stage 2: DSRN learning rate relative to GRN's (< 1 keeps stage 1's use of the prior)
     refine_ch: int | None = None  # stage 2: add (or resize) the full-resolution refinement of the init weights
     log_every: int = 25
