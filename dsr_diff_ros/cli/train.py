@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --max-minutes: the learning-rate cosine follows the time budget (fixed-length leases)")
     ap.add_argument("--dsrn-lr-scale", type=float, default=1.0,
                     help="stage 2: DSRN learning rate relative to GRN's (< 1 keeps stage 1's use of the prior)")
+    ap.add_argument("--p-oracle", type=float, default=0.0,
+                    help="stage 2: share of batches in which DSRN reads GGN's (oracle) prior instead of GRN's")
     ap.add_argument("--refine-ch", type=int, default=None,
                     help="stage 1: channels of the full-resolution refinement (default none); stage 2: add it to the "
                          "init weights (zero-initialised output, so training starts from the init's outputs)")
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                       threads=a.threads, seed=a.seed, ema=a.ema, val_every=a.val_every, ckpt_every=a.ckpt_every,
                       data_root=a.data_root, p_synthetic=a.p_synthetic, init_dsrn=a.init_dsrn, model=mcfg,
                       time_schedule=a.time_schedule, dsrn_lr_scale=a.dsrn_lr_scale,
-                      refine_ch=a.refine_ch if a.stage == 2 else None)
+                      refine_ch=a.refine_ch if a.stage == 2 else None, p_oracle=a.p_oracle)
     print(json.dumps(train(cfg)))
     return 0
 

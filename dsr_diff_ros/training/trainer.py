@@ -58,6 +58,7 @@ class TrainConfig:
                                   # chunk, e.g. a GPU lease; a resumed call starts its own budget)
     dsrn_lr_scale: float = 1.0    # stage 2: DSRN learning rate relative to GRN's (< 1 keeps stage 1's use of the prior)
     refine_ch: int | None = None  # stage 2: add (or resize) the full-resolution refinement of the init weights
+    p_oracle: float = 0.0         # stage 2: share of batches in which the decoder reads GGN's prior instead of GRN's
     log_every: int = 25
     ckpt_every: int = 250
     val_every: int = 500
@@ -80,6 +81,7 @@ class StageLoss(nn.Module):
         super().__init__()
         self.model, self.stage = model, stage
         self.grn_only = False
+        self.p_oracle = 0.0
 
     def forward(self, rgb, depth_hr, depth_lr, steps: int, generator: torch.Generator | None = None):
         m = self.model
@@ -95,6 +97,11 @@ class StageLoss(nn.Module):
         if self.grn_only:
             lz = guidance_l1(m.guidance(p, steps, z_T=z_T), z_gt)
             return lz, {"l_z": lz.item()}
+        if self.p_oracle > 0 and float(torch.rand((), generator=generator)) < self.p_oracle:
+            # this batch the decoder reads GGN's prior (keeps it trusting the prior); GRN still learns z
+            lz = guidance_l1(m.guidance(p, steps, z_T=z_T), z_gt)
+            ld = masked_l1(m.run(depth_lr, rgb, z=z_gt, prepared=p).norm, gt)
+            return ld + lz, {"l_depth": ld.item(), "l_z": lz.item()}
         out = m.run(depth_lr, rgb, steps=steps, z_T=z_T, prepared=p)
         lz = guidance_l1(out.z, z_gt)
         ld = masked_l1(out.norm, gt)
@@ -219,6 +226,7 @@ def train(cfg: TrainConfig) -> dict:
         info = load_state(state_path, model, ema, opt)
         start, elapsed = info["iteration"], info.get("elapsed_s", 0.0)
     loss_mod = StageLoss(model, cfg.stage)
+    loss_mod.p_oracle = cfg.p_oracle
     runner: nn.Module = loss_mod
     if world > 1:
         runner = nn.parallel.DistributedDataParallel(loss_mod, find_unused_parameters=cfg.stage == 2)

@@ -175,3 +175,22 @@ def test_sigterm_leaves_a_resumable_checkpoint(tmp_path):
                              model=ModelConfig(dim=16)))
     state = __import__("json").loads((tmp_path / "state_stage1.json").read_text())
     assert state["iteration"] >= 25 and done["iteration"] == state["iteration"]  # resumed, nothing left to do
+
+
+def test_stage2_oracle_batches_feed_the_decoder_ggn_prior():
+    """--p-oracle: in such a batch the depth loss is the decoder's with GGN's prior; GRN still gets its z loss."""
+    torch.manual_seed(0)
+    m = DSRDiff(TINY)
+    torch.nn.init.normal_(m.dsrn.head.weight, std=0.05)
+    b = TrainingBatches(BatchSpec(batch=2, patch=32, p_x4=1.0, bank_size=4), seed=3)[0]
+    loss_mod = StageLoss(m, 2)
+    loss_mod.p_oracle = 1.0
+    loss, logs = loss_mod(b["rgb"], b["depth_hr"], b["depth_lr"], 2, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        p = m.prepare(b["depth_lr"], b["rgb"])
+        from dsr_diff_ros.training.losses import masked_l1
+        expect = masked_l1(m.run(b["depth_lr"], b["rgb"], z=m.guidance_gt(p, b["depth_hr"]), prepared=p).norm,
+                           b["depth_hr"] / p.scale)
+    assert abs(logs["l_depth"] - float(expect)) < 1e-6 and logs["l_z"] > 0
+    loss.backward()
+    assert m.grn.denoiser.net[0].weight.grad.abs().sum() > 0 and m.dsrn.head.weight.grad.abs().sum() > 0
