@@ -9,12 +9,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .preprocess import resample
+
 
 def resize_to(e: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """e resampled (bilinear) to x's spatial size; unchanged when it already matches."""
-    if e.shape[-2:] == x.shape[-2:]:
-        return e
-    return F.interpolate(e, size=x.shape[-2:], mode="bilinear", align_corners=False)
+    """e resampled (bilinear) to x's spatial size, both on the same extent; unchanged when it already matches."""
+    return resample(e, x.shape[-2:])
 
 
 class LayerNorm2d(nn.Module):

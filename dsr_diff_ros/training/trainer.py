@@ -94,12 +94,12 @@ class StageLoss(nn.Module):
             z_gt = m.guidance_gt(p, depth_hr)
         noise = torch.randn(z_gt.shape, generator=generator).to(z_gt.device, z_gt.dtype)
         z_T = m.grn.diffusion.q_sample(z_gt, m.grn.T - 1, noise)
-        if self.grn_only:
+        oracle = not self.grn_only and self.p_oracle > 0 and float(torch.rand((), generator=generator)) < self.p_oracle
+        if self.grn_only or oracle:
             lz = guidance_l1(m.guidance(p, steps, z_T=z_T), z_gt)
-            return lz, {"l_z": lz.item()}
-        if self.p_oracle > 0 and float(torch.rand((), generator=generator)) < self.p_oracle:
+            if self.grn_only:
+                return lz, {"l_z": lz.item()}
             # this batch the decoder reads GGN's prior (keeps it trusting the prior); GRN still learns z
-            lz = guidance_l1(m.guidance(p, steps, z_T=z_T), z_gt)
             ld = masked_l1(m.run(depth_lr, rgb, z=z_gt, prepared=p).norm, gt)
             return ld + lz, {"l_depth": ld.item(), "l_z": lz.item()}
         out = m.run(depth_lr, rgb, steps=steps, z_T=z_T, prepared=p)
@@ -155,12 +155,15 @@ def resolve_data_root(data_root: str | None) -> Path | None:
     return root if root is not None and (root / "rgbdd_train").is_dir() else None
 
 
-def load_partial(model: nn.Module, path: str) -> int:
-    """Copy tensors of ``path`` (safetensors) into ``model`` where names and shapes match; returns the count."""
-    from safetensors.torch import load_file
+def load_partial(model: nn.Module, tensors: str | dict) -> int:
+    """Copy ``tensors`` (a state dict, or a safetensors path) into ``model`` where names and shapes match;
+    returns the count."""
+    if not isinstance(tensors, dict):
+        from safetensors.torch import load_file
 
+        tensors = load_file(tensors)
     own = model.state_dict()
-    src = {k: v for k, v in load_file(path).items() if k in own and own[k].shape == v.shape}
+    src = {k: v for k, v in tensors.items() if k in own and own[k].shape == v.shape}
     model.load_state_dict(src, strict=False)
     return len(src)
 
@@ -200,9 +203,8 @@ def train(cfg: TrainConfig) -> dict:
         init = cfg.init or str(out / "stage1")
         model, _ = load_weights(init)
         if cfg.refine_ch is not None and cfg.refine_ch != model.cfg.refine_ch:
-            grown = DSRDiff(replace(model.cfg, refine_ch=cfg.refine_ch))
-            grown.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("refine.")},
-                                  strict=False)
+            grown = DSRDiff(replace(model.cfg, refine_ch=cfg.refine_ch))   # a fresh (identity) refinement
+            load_partial(grown, {k: v for k, v in model.state_dict().items() if not k.startswith("refine.")})
             model = grown
         cfg.model = model.cfg
     else:
