@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refine-ch", type=int, default=None,
                     help="stage 1: channels of the full-resolution refinement (default none); stage 2: add it to the "
                          "init weights (zero-initialised output, so training starts from the init's outputs)")
+    ap.add_argument("--grow", action="append", default=[], metavar="KEY=N",
+                    help="stage 2: grow the init weights (fuse_blocks, dfe_blocks, cfe_blocks: more blocks, each "
+                         "starting as the identity; refine_ch: add the refinement); repeatable")
+    ap.add_argument("--mix", action="append", default=[], metavar="KEY=P",
+                    help="training mix: a BatchSpec probability (p_x4, p_bicubic, p_noisy_bicubic, ...); repeatable")
     ap.add_argument("--workers", type=int, default=1, help="data-generation worker processes")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     ap.add_argument("--seed", type=int, default=0)
@@ -54,13 +59,21 @@ def main(argv: list[str] | None = None) -> int:
         dst = export_run(a.out, a.export, a.default_steps, note=a.note)
         print(f"exported {dst}; curves: {plot_curves(a.out, f'{a.out}/curves.png')}")
         return 0
+    try:
+        grow = {k: int(v) for k, v in (g.split("=", 1) for g in a.grow)}
+    except ValueError:
+        ap.error(f"--grow takes KEY=N, got {a.grow}")
+    try:
+        mix = {k: float(v) for k, v in (g.split("=", 1) for g in a.mix)}
+    except ValueError:
+        ap.error(f"--mix takes KEY=P, got {a.mix}")
     mcfg = ModelConfig(fusion=a.fusion, refine_ch=a.refine_ch or 0, **({"dim": a.dim} if a.dim else {}))
     cfg = TrainConfig(out=a.out, stage=a.stage, iters=a.iters, batch=a.batch, patch=a.patch, lr=a.lr,
                       grn_warmup=a.grn_warmup, init=a.init, max_minutes=a.max_minutes, workers=a.workers,
                       threads=a.threads, seed=a.seed, ema=a.ema, val_every=a.val_every, ckpt_every=a.ckpt_every,
                       data_root=a.data_root, p_synthetic=a.p_synthetic, init_dsrn=a.init_dsrn, model=mcfg,
                       time_schedule=a.time_schedule, dsrn_lr_scale=a.dsrn_lr_scale,
-                      refine_ch=a.refine_ch if a.stage == 2 else None, p_oracle=a.p_oracle)
+                      refine_ch=a.refine_ch if a.stage == 2 else None, p_oracle=a.p_oracle, grow=grow, mix=mix)
     print(json.dumps(train(cfg)))
     return 0
 

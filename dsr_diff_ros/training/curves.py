@@ -30,7 +30,8 @@ def plot_curves(run_dir: str | Path, out_png: str | Path) -> Path:
                 ys = [sum(y for _, y in pts[max(0, k - 7):k + 1]) / len(pts[max(0, k - 7):k + 1])
                       for k in range(len(pts))]
                 ax1.plot([p[0] for p in pts], ys, style, label=f"stage {stage} {key}")
-        for key, style in (("val_ratio", "o-"), ("val_ratio_bicubic", "s:"), ("val_ratio_sensor", "^:")):
+        for key, style in (("val_ratio", "o-"), ("val_ratio_bicubic", "s:"), ("val_ratio_x8", "d:"),
+                           ("val_ratio_x16", "v:"), ("val_ratio_sensor", "^:"), ("val_ratio_noisy", "x:")):
             val = [(i, float(r[key])) for i, r in zip(it, rows) if r.get(key) not in (None, "nan", "")]
             if val:
                 ax2.plot([v[0] for v in val], [v[1] for v in val], style, label=f"stage {stage} {key[4:]}")
@@ -38,7 +39,7 @@ def plot_curves(run_dir: str | Path, out_png: str | Path) -> Path:
     ax1.set(xlabel="iteration", ylabel="L1 (normalised depth / guidance)", yscale="log", title="training loss")
     ax2.axhline(1.0, color="k", alpha=0.4, lw=1)
     ax2.set(xlabel="iteration", ylabel="RMSE / bicubic RMSE (geometric mean)",
-            title="validation: real tune frames, x4 (bicubic protocol, sensor)")
+            title="validation: real tune frames (bicubic x4/x8/x16, sensor and heavy noise x4)")
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

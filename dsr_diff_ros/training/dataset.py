@@ -1,8 +1,9 @@
 """Training batches: real RGB-D crops (RGB-D-D, Middlebury) + a bank of procedural scenes, degraded on the fly.
 
 The degradation mix (per sample; ranges in ``random_sensor`` and ``data.colour.random_colour``):
-  40 % clean bicubic (the field's protocols), 10 % bicubic + Gaussian noise of a constant sigma (Park et al.'s
-  noisy benchmark: 0.5-6 % of the median depth), 50 % a random low-cost sensor (ToF or structured light, clean to
+  40 % clean bicubic (the field's protocols), 10 % bicubic + Gaussian noise (Park et al.'s noisy benchmark), half
+  of it of a constant sigma (0.5-6 % of the median depth), half growing with z^2 as disparity noise does
+  (``noisy_downsample``: 1-5 % of depth at the median depth, twice that at twice it), 50 % a random low-cost sensor (ToF or structured light, clean to
   heavy noise, holes, shadows, flying pixels, quantisation). Colour: 70 % of sensor samples and 25 % of bicubic
   samples go through a random camera/rig (exposure, white balance, noise, motion blur, JPEG, misregistration up
   to 4 px), so the model sees colour it must not trust.
@@ -19,7 +20,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..data.colour import degrade_colour, random_colour
-from ..data.degradations import SensorModel, bicubic_downsample, degrade
+from ..data.degradations import SensorModel, bicubic_downsample, degrade, noisy_downsample
 from ..data.real import RealPair, middlebury_to_metres
 from ..data.synthetic import SceneGenerator
 
@@ -61,6 +62,7 @@ class BatchSpec:
     scale_range: tuple = (2.0, 16.0)
     p_bicubic: float = 0.4
     p_noisy_bicubic: float = 0.1
+    p_noise_z2: float = 0.5       # share of the noisy bicubic samples whose sigma grows with z^2 (else constant)
     p_colour_sensor: float = 0.7
     p_colour_bicubic: float = 0.25
     max_shift: float = 4.0
@@ -138,7 +140,9 @@ class TrainingBatches(Dataset):
         r = rng.random()
         if r < s.p_bicubic + s.p_noisy_bicubic:
             lr = bicubic_downsample(d, scale)
-            if r >= s.p_bicubic:
+            if r >= s.p_bicubic and rng.random() < s.p_noise_z2:
+                lr = noisy_downsample(d, scale, rng, rel_sigma=rng.uniform(0.01, 0.05))
+            elif r >= s.p_bicubic:
                 v = lr > 0
                 sigma = rng.uniform(0.005, 0.06) * float(np.median(lr[v])) if v.any() else 0.0
                 lr = np.where(v, np.maximum(lr + sigma * rng.standard_normal(lr.shape).astype(np.float32), 1e-3), 0)

@@ -30,6 +30,7 @@ from ..data.real import read_middlebury, read_rgbdd
 from ..data.shared import shared_path
 from ..data.synthetic import SceneGenerator
 from ..model import DSRDiff, ModelConfig
+from ..model.blocks import TransformerBlock
 from ..model.checkpoint import load_weights, save_weights
 from . import distributed as dist_utils
 from .dataset import BatchSpec, TrainingBatches
@@ -57,8 +58,11 @@ class TrainConfig:
     time_schedule: bool = False   # with max_minutes: the cosine follows this call's elapsed time (one fixed-budget
                                   # chunk, e.g. a GPU lease; a resumed call starts its own budget)
     dsrn_lr_scale: float = 1.0    # stage 2: DSRN learning rate relative to GRN's (< 1 keeps stage 1's use of the prior)
-    refine_ch: int | None = None  # stage 2: add (or resize) the full-resolution refinement of the init weights
+    refine_ch: int | None = None  # stage 2: add the full-resolution refinement to the init weights
+    grow: dict = field(default_factory=dict)  # stage 2: larger groups for the init weights (``grow``), e.g.
+                                              # {"fuse_blocks": 6}; the grown model starts from the init's outputs
     p_oracle: float = 0.0         # stage 2: share of batches in which the decoder reads GGN's prior instead of GRN's
+    mix: dict = field(default_factory=dict)   # BatchSpec overrides (the training mix), e.g. {"p_x4": 0.2}
     log_every: int = 25
     ckpt_every: int = 250
     val_every: int = 500
@@ -110,11 +114,16 @@ class StageLoss(nn.Module):
 
 VAL_SENSOR = SensorModel(noise="linear", noise_std=0.01, quant_mm=1.0, hole_rate=0.02, edge_holes=0.3, flying=0.2,
                          max_range=1e3)
+# validation modes: (name, scale, degradation); the bicubic protocol at three scales, a ToF-like sensor and the
+# heavy-noise protocol (a candidate tuned at x4 alone can lose at x8/x16 and under noise)
+VAL_MODES = (("bicubic", 4.0, "bicubic"), ("x8", 8.0, "bicubic"), ("x16", 16.0, "bicubic"),
+             ("sensor", 4.0, "sensor"), ("noisy", 4.0, "noisy"))
+VAL_KEYS = ("val_ratio", "val_ratio_bicubic", "val_ratio_sensor", "val_ratio_x8", "val_ratio_x16", "val_ratio_noisy")
 
 
 def validation_set(data_root: Path | None, size: int = 128) -> list[tuple]:
-    """(name, rgb, hr, lr) at x4 in two modes: bicubic protocol and VAL_SENSOR (ToF, 1 % noise, holes).
-    Real ``tune`` frames (8 RGB-D-D, 5 Middlebury) when ``data_root`` has them, else 16 procedural scenes."""
+    """(name/mode, rgb, hr, lr) for every frame and ``VAL_MODES`` mode. Real ``tune`` frames (8 RGB-D-D,
+    5 Middlebury) when ``data_root`` has them, else 16 procedural scenes."""
     if data_root is not None:
         frames = [(p.name, p.rgb, p.depth) for p in read_rgbdd(data_root / "rgbdd_train", "tune")[::4]]
         frames += [(p.name, p.rgb, p.depth / 64.0) for p in read_middlebury(data_root / "middlebury_train", "tune")]
@@ -123,16 +132,18 @@ def validation_set(data_root: Path | None, size: int = 128) -> list[tuple]:
         frames = [(f"scene{i}", *(lambda s: (s.rgb, s.depth))(gen(10 ** 6 + i))) for i in range(16)]
     out = []
     for k, (name, rgb, hr) in enumerate(frames):
-        out.append((name + "/bicubic", rgb, hr, degrade(hr, 4.0, "bicubic")))
-        out.append((name + "/sensor", rgb, hr, degrade(hr, 4.0, "sensor", VAL_SENSOR, rng=k)))
+        for mode, scale, how in VAL_MODES:
+            lr = degrade(hr, scale, how, VAL_SENSOR if how == "sensor" else None, rng=k)
+            out.append((f"{name}/{mode}", rgb, hr, lr))
     return out
 
 
 @torch.no_grad()
 def validate(model: DSRDiff, val: list[tuple], stage: int, device: torch.device) -> dict:
-    """Model RMSE / bicubic RMSE (same hole-filled LR input) per frame; geometric means per mode and overall."""
+    """Model RMSE / bicubic RMSE (same hole-filled LR input) per frame; geometric means per mode
+    (``val_ratio_<mode>``; x4 bicubic protocol: ``val_ratio_bicubic``) and over all modes (``val_ratio``)."""
     model.eval()
-    ratios: dict[str, list[float]] = {"bicubic": [], "sensor": []}
+    ratios: dict[str, list[float]] = {}
     for name, rgb, hr, lr in val:
         r = torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255).to(device)
         h = torch.from_numpy(hr)[None, None].to(device)
@@ -142,10 +153,27 @@ def validate(model: DSRDiff, val: list[tuple], stage: int, device: torch.device)
         v = h > 0
         rm = ((out.depth - h)[v] ** 2).mean().sqrt().item()
         rb = ((bic - h)[v] ** 2).mean().sqrt().item()
-        ratios[name.rsplit("/", 1)[1]].append(rm / max(rb, 1e-9))
+        ratios.setdefault(name.rsplit("/", 1)[1], []).append(rm / max(rb, 1e-9))
     gm = {k: float(np.exp(np.mean(np.log(v)))) for k, v in ratios.items()}
-    return {"val_ratio": float(np.sqrt(gm["bicubic"] * gm["sensor"])), "val_ratio_bicubic": gm["bicubic"],
-            "val_ratio_sensor": gm["sensor"]}
+    return {"val_ratio": float(np.exp(np.mean(np.log(list(gm.values()))))),
+            **{f"val_ratio_{k}": v for k, v in gm.items()}}
+
+
+def upgrade_log(path: Path, header: list[str]) -> None:
+    """A log written before the columns ``header`` adds gets them (empty) so that resumed rows line up."""
+    if not path.exists():
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or rows[0] == header:
+        return
+    old = rows[0]
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for r in rows[1:]:
+            d = dict(zip(old, r))
+            w.writerow([d.get(k, "") for k in header])
 
 
 def resolve_data_root(data_root: str | None) -> Path | None:
@@ -166,6 +194,32 @@ def load_partial(model: nn.Module, tensors: str | dict) -> int:
     src = {k: v for k, v in tensors.items() if k in own and own[k].shape == v.shape}
     model.load_state_dict(src, strict=False)
     return len(src)
+
+
+GROWABLE = ("dfe_blocks", "cfe_blocks", "fuse_blocks", "refine_ch")
+
+
+def grow(model: DSRDiff, **changes: int) -> DSRDiff:
+    """A larger model that computes exactly what ``model`` computes: more transformer blocks per group (appended,
+    their attention and feed-forward outputs zeroed, so each starts as the identity) and/or a new full-resolution
+    refinement (zero-initialised output). Training then fits the added capacity on top of trained weights."""
+    bad = {k: v for k, v in changes.items()
+           if k not in GROWABLE or v < getattr(model.cfg, k) or (k == "refine_ch" and model.cfg.refine_ch)}
+    if bad:
+        raise ValueError(f"cannot grow {bad}: only more blocks in {GROWABLE[:3]} or a refinement where there is none")
+    grown = DSRDiff(replace(model.cfg, **changes))
+    old = model.state_dict()
+    load_partial(grown, old)
+    for name, mod in grown.named_modules():
+        if isinstance(mod, TransformerBlock) and f"{name}.attn.out.weight" not in old:
+            for layer in (mod.attn.out, mod.ffn.out):
+                nn.init.zeros_(layer.weight)
+                nn.init.zeros_(layer.bias)
+    return grown
+
+
+def state_exists(out: Path, stage: int) -> bool:
+    return (out / f"state_stage{stage}.json").exists()
 
 
 def _raise_interrupt(signum, frame):
@@ -202,10 +256,15 @@ def train(cfg: TrainConfig) -> dict:
     if cfg.stage == 2:
         init = cfg.init or str(out / "stage1")
         model, _ = load_weights(init)
-        if cfg.refine_ch is not None and cfg.refine_ch != model.cfg.refine_ch:
-            grown = DSRDiff(replace(model.cfg, refine_ch=cfg.refine_ch))   # a fresh (identity) refinement
-            load_partial(grown, {k: v for k, v in model.state_dict().items() if not k.startswith("refine.")})
-            model = grown
+        changes = dict(cfg.grow)
+        if cfg.refine_ch is not None:
+            changes["refine_ch"] = cfg.refine_ch
+        changes = {k: v for k, v in changes.items() if getattr(model.cfg, k) != v}
+        if changes and not state_exists(out, cfg.stage):
+            print(f"growing {init}: {changes}")
+            model = grow(model, **changes)
+        elif changes:
+            model = DSRDiff(replace(model.cfg, **changes))   # resuming: the state holds the grown weights
         cfg.model = model.cfg
     else:
         model = DSRDiff(cfg.model)
@@ -234,19 +293,22 @@ def train(cfg: TrainConfig) -> dict:
         runner = nn.parallel.DistributedDataParallel(loss_mod, find_unused_parameters=cfg.stage == 2)
     root = resolve_data_root(cfg.data_root)
     real = (read_rgbdd(root / "rgbdd_train") + read_middlebury(root / "middlebury_train")) if root else []
-    spec = BatchSpec(batch=cfg.batch, patch=cfg.patch, p_synthetic=cfg.p_synthetic)
+    spec = BatchSpec(batch=cfg.batch, patch=cfg.patch, p_synthetic=cfg.p_synthetic, **cfg.mix)
     data = TrainingBatches(spec, real, seed=cfg.seed * 1000 + rank)
     loader = DataLoader(data, batch_size=None, sampler=range(start, cfg.iters), num_workers=cfg.workers,
                         prefetch_factor=4 if cfg.workers else None, persistent_workers=False,
                         pin_memory=device.type == "cuda")
     val = validation_set(root) if rank == 0 else []
     log_path = out / f"log_stage{cfg.stage}.csv"
+    header = ["iteration", "stage", "loss", "l_depth", "l_z", "lr", "s_per_it", "data_s", *VAL_KEYS[:3],
+              "elapsed_s", *VAL_KEYS[3:]]
+    if rank == 0:
+        upgrade_log(log_path, header)
     new_log = not log_path.exists()
     logf = open(log_path, "a", newline="") if rank == 0 else None
     writer = csv.writer(logf) if logf else None
     if writer and new_log:
-        writer.writerow(["iteration", "stage", "loss", "l_depth", "l_z", "lr", "s_per_it", "data_s", "val_ratio",
-                         "val_ratio_bicubic", "val_ratio_sensor", "elapsed_s"])
+        writer.writerow(header)
     t0, it, last = time.time(), start, {}
     gen = torch.Generator().manual_seed(cfg.seed * 7 + rank + start)
 
@@ -297,15 +359,14 @@ def train(cfg: TrainConfig) -> dict:
             vals = {}
             if rank == 0 and (it % cfg.val_every == 0 or it == cfg.iters):
                 vals = validate(ema.module, val, cfg.stage, device)
-                bar.write(f"it {it}: val RMSE / bicubic {vals['val_ratio']:.4f} (bicubic protocol "
-                          f"{vals['val_ratio_bicubic']:.4f}, sensor {vals['val_ratio_sensor']:.4f})")
+                bar.write(f"it {it}: val RMSE / bicubic {vals['val_ratio']:.4f} (" + ", ".join(
+                    f"{k[10:]} {v:.4f}" for k, v in vals.items() if k != "val_ratio") + ")")
             if writer and (it % cfg.log_every == 0 or vals):
                 nan = float("nan")
+                f = [f"{vals.get(k, nan):.5f}" for k in VAL_KEYS]
                 writer.writerow([it, cfg.stage, f"{loss.item():.5f}", f"{logs.get('l_depth', nan):.5f}",
                                  f"{logs.get('l_z', nan):.5f}", f"{lr:.3e}", f"{time.time() - ts:.3f}",
-                                 f"{data_s:.3f}"] + [f"{vals.get(k, nan):.5f}" for k in
-                                                      ("val_ratio", "val_ratio_bicubic", "val_ratio_sensor")]
-                                + [f"{elapsed + time.time() - t0:.0f}"])
+                                 f"{data_s:.3f}", *f[:3], f"{elapsed + time.time() - t0:.0f}", *f[3:]])
                 logf.flush()
             if it % cfg.ckpt_every == 0:
                 checkpoint()

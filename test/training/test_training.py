@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -137,6 +138,26 @@ def test_training_mix_real_crops_and_degradations():
     assert clean["rgb"].shape[0] == 4 and len(rgbs) >= 1
 
 
+def test_noisy_bicubic_samples_with_z2_noise_are_noisier_far_away():
+    """The z^2 share of the heavy-noise samples: noise relative to depth grows with depth (disparity noise)."""
+    from dsr_diff_ros.data.degradations import bicubic_downsample
+
+    spec = BatchSpec(batch=8, patch=64, p_synthetic=1.0, bank_size=8, p_bicubic=0.0, p_noisy_bicubic=1.0,
+                     p_noise_z2=1.0, p_colour_bicubic=0.0)
+    near, far = [], []
+    for i in range(4):
+        bt = TrainingBatches(spec, seed=3)[i]
+        for hr, lr in zip(bt["depth_hr"][:, 0].numpy(), bt["depth_lr"][:, 0].numpy()):
+            clean = bicubic_downsample(hr, bt["scale"])
+            v = (clean > 0) & (lr > 0)
+            rel = np.abs(lr - clean)[v] / clean[v]
+            med = np.median(clean[v])
+            near += list(rel[clean[v] < 0.8 * med])
+            far += list(rel[clean[v] > 1.25 * med])
+    assert len(near) > 50 and len(far) > 50
+    assert np.median(far) > 1.5 * np.median(near)
+
+
 def test_colour_degradation_changes_colour_only_and_shift_is_bounded():
     import numpy as np
 
@@ -194,3 +215,50 @@ def test_stage2_oracle_batches_feed_the_decoder_ggn_prior():
     assert abs(logs["l_depth"] - float(expect)) < 1e-6 and logs["l_z"] > 0
     loss.backward()
     assert m.grn.denoiser.net[0].weight.grad.abs().sum() > 0 and m.dsrn.head.weight.grad.abs().sum() > 0
+
+
+def test_grow_starts_as_the_same_function_then_its_new_blocks_learn(tmp_path):
+    from dsr_diff_ros.training.trainer import grow
+
+    torch.manual_seed(0)
+    small = DSRDiff(TINY).eval()
+    with torch.no_grad():   # trained-looking weights: DSRN's head is zero at initialisation
+        for prm in small.parameters():
+            prm.add_(0.05 * torch.randn_like(prm))
+    big = grow(small, fuse_blocks=3, dfe_blocks=2, refine_ch=4).eval()
+    assert big.cfg.fuse_blocks == 3 and big.cfg.refine_ch == 4 and len(big.dsrn.fuse.blocks) == 3
+    lr, rgb = torch.rand(1, 1, 8, 8) + 0.5, torch.rand(1, 3, 32, 32)
+    z = torch.randn(1, TINY.z_ch, 4, 4)
+    with torch.no_grad():
+        a, b = small.run(lr, rgb, z=z).depth, big.run(lr, rgb, z=z).depth
+    assert torch.equal(a, b)
+    # the new blocks are trainable: their (zero) outputs get gradients
+    big.train()
+    big.run(lr, rgb, z=z).norm.mean().backward()
+    assert big.dsrn.fuse.blocks[2].ffn.out.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="cannot grow"):
+        grow(small, dim=32)
+    with pytest.raises(ValueError, match="cannot grow"):
+        grow(small, fuse_blocks=0)
+
+
+def test_stage2_grow_trains_and_resumes_and_logs_every_validation_mode(tmp_path):
+    from dsr_diff_ros.model.checkpoint import save_weights
+    from dsr_diff_ros.training.trainer import VAL_KEYS
+
+    save_weights(DSRDiff(TINY), tmp_path / "init")
+    cfg = TrainConfig(out=str(tmp_path / "run"), stage=2, iters=2, batch=2, patch=32, workers=0, val_every=2,
+                      data_root="none", warmup_iters=1, init=str(tmp_path / "init"), grow={"fuse_blocks": 2})
+    assert train(cfg)["done"]
+    # an old log (without the x8/x16/noisy columns) is upgraded when the run resumes
+    log = tmp_path / "run" / "log_stage2.csv"
+    rows = list(csv.reader(open(log)))
+    old = [c for c in rows[0] if c not in VAL_KEYS[3:]]
+    with open(log, "w", newline="") as f:
+        csv.writer(f).writerows([old] + [[dict(zip(rows[0], r))[c] for c in old] for r in rows[1:]])
+    assert train(TrainConfig(**{**cfg.__dict__, "iters": 4}))["done"]
+    m, _ = load_weights(tmp_path / "run" / "stage2")
+    assert m.cfg.fuse_blocks == 2
+    rows = list(csv.DictReader(open(log)))
+    assert set(VAL_KEYS) <= set(rows[0]) and rows[-1]["iteration"] == "4"
+    assert all(float(rows[-1][k]) > 0 for k in VAL_KEYS)
