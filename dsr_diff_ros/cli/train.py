@@ -5,7 +5,7 @@ import argparse
 import json
 
 from ..model import ModelConfig
-from ..training.trainer import TrainConfig, train
+from ..training.trainer import TrainConfig, TrainConfigError, train
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +74,11 @@ def main(argv: list[str] | None = None) -> int:
                       data_root=a.data_root, p_synthetic=a.p_synthetic, init_dsrn=a.init_dsrn, model=mcfg,
                       time_schedule=a.time_schedule, dsrn_lr_scale=a.dsrn_lr_scale,
                       refine_ch=a.refine_ch if a.stage == 2 else None, p_oracle=a.p_oracle, grow=grow, mix=mix)
-    print(json.dumps(train(cfg)))
+    try:
+        result = train(cfg)
+    except TrainConfigError as e:   # a bad --grow / --mix request: say so instead of a traceback
+        ap.error(str(e))
+    print(json.dumps(result))
     return 0
 
 

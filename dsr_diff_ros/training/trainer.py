@@ -14,7 +14,7 @@ import random
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -196,6 +196,20 @@ def load_partial(model: nn.Module, tensors: str | dict) -> int:
     return len(src)
 
 
+class TrainConfigError(ValueError):
+    """A training request that cannot be carried out as asked (unknown mix key, a model that cannot grow so)."""
+
+
+def mix_overrides(mix: dict) -> dict:
+    """``mix`` checked against the training mix's shares (``BatchSpec`` fields other than batch, patch and
+    p_synthetic, which have their own options)."""
+    known = {f.name for f in fields(BatchSpec)} - {"batch", "patch", "p_synthetic"}
+    bad = sorted(set(mix) - known)
+    if bad:
+        raise TrainConfigError(f"unknown training-mix keys {bad}; known: {sorted(known)}")
+    return dict(mix)
+
+
 GROWABLE = ("dfe_blocks", "cfe_blocks", "fuse_blocks", "refine_ch")
 
 
@@ -206,7 +220,7 @@ def grow(model: DSRDiff, **changes: int) -> DSRDiff:
     bad = {k: v for k, v in changes.items()
            if k not in GROWABLE or v < getattr(model.cfg, k) or (k == "refine_ch" and model.cfg.refine_ch)}
     if bad:
-        raise ValueError(f"cannot grow {bad}: only more blocks in {GROWABLE[:3]} or a refinement where there is none")
+        raise TrainConfigError(f"cannot grow {bad}: only more blocks in {GROWABLE[:3]} or a refinement where there is none")
     grown = DSRDiff(replace(model.cfg, **changes))
     old = model.state_dict()
     load_partial(grown, old)
@@ -243,6 +257,7 @@ def _lr_at(cfg: TrainConfig, it: int, minutes: float = 0.0) -> float:
 
 def train(cfg: TrainConfig) -> dict:
     """Run (or resume) one stage. Returns a summary dict (iterations done, last losses, validation)."""
+    mix = mix_overrides(cfg.mix)   # fail before any work
     rank, world = dist_utils.init()
     device = dist_utils.local_device()
     if cfg.threads > 0:
@@ -259,7 +274,7 @@ def train(cfg: TrainConfig) -> dict:
         changes = dict(cfg.grow)
         if cfg.refine_ch is not None:
             changes["refine_ch"] = cfg.refine_ch
-        changes = {k: v for k, v in changes.items() if getattr(model.cfg, k) != v}
+        changes = {k: v for k, v in changes.items() if getattr(model.cfg, k, None) != v}
         if changes and not state_exists(out, cfg.stage):
             print(f"growing {init}: {changes}")
             model = grow(model, **changes)
@@ -283,7 +298,7 @@ def train(cfg: TrainConfig) -> dict:
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True)
     state_path = out / f"state_stage{cfg.stage}"
     start, elapsed = 0, 0.0
-    if state_path.with_suffix(".json").exists():
+    if state_exists(out, cfg.stage):
         info = load_state(state_path, model, ema, opt)
         start, elapsed = info["iteration"], info.get("elapsed_s", 0.0)
     loss_mod = StageLoss(model, cfg.stage)
@@ -293,7 +308,7 @@ def train(cfg: TrainConfig) -> dict:
         runner = nn.parallel.DistributedDataParallel(loss_mod, find_unused_parameters=cfg.stage == 2)
     root = resolve_data_root(cfg.data_root)
     real = (read_rgbdd(root / "rgbdd_train") + read_middlebury(root / "middlebury_train")) if root else []
-    spec = BatchSpec(batch=cfg.batch, patch=cfg.patch, p_synthetic=cfg.p_synthetic, **cfg.mix)
+    spec = BatchSpec(batch=cfg.batch, patch=cfg.patch, p_synthetic=cfg.p_synthetic, **mix)
     data = TrainingBatches(spec, real, seed=cfg.seed * 1000 + rank)
     loader = DataLoader(data, batch_size=None, sampler=range(start, cfg.iters), num_workers=cfg.workers,
                         prefetch_factor=4 if cfg.workers else None, persistent_workers=False,

@@ -218,6 +218,7 @@ def test_stage2_oracle_batches_feed_the_decoder_ggn_prior():
 
 
 def test_grow_starts_as_the_same_function_then_its_new_blocks_learn(tmp_path):
+    from dsr_diff_ros.model.checkpoint import save_weights
     from dsr_diff_ros.training.trainer import grow
 
     torch.manual_seed(0)
@@ -240,6 +241,13 @@ def test_grow_starts_as_the_same_function_then_its_new_blocks_learn(tmp_path):
         grow(small, dim=32)
     with pytest.raises(ValueError, match="cannot grow"):
         grow(small, fuse_blocks=0)
+    # the command line says what is wrong instead of a traceback
+    for bad in (["--grow", "foo=1"], ["--grow", "fuse_blocks=x"], ["--mix", "p_bogus=0.1"]):
+        save_weights(small, tmp_path / "w")
+        r = subprocess.run([sys.executable, "-m", "dsr_diff_ros.cli.train", "--stage", "2", "--out", str(tmp_path / "r"),
+                            "--init", str(tmp_path / "w"), "--data-root", "none", "--iters", "1", "--workers", "0", *bad],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and "Traceback" not in r.stderr and "error:" in r.stderr, r.stderr
 
 
 def test_stage2_grow_trains_and_resumes_and_logs_every_validation_mode(tmp_path):
