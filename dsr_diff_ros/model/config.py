@@ -19,6 +19,7 @@ class ModelConfig:
     denoiser_blocks: residual blocks of GRN's conditional denoiser (run once per diffusion step)
     fusion:      "multiply" (FFM, the paper) or "concat" (ablation)
     refine_ch:   channels of the full-resolution refinement after DSRN (0: none; weights before it have none)
+    refine_feat: channels of DSRN's features the refinement reads at full resolution (0: none; needs refine_ch)
     timesteps:   T of the GRN diffusion; beta_start/beta_end: sqrt-linear ("linear" in DiffIR) schedule
     """
 
@@ -37,6 +38,7 @@ class ModelConfig:
     denoiser_blocks: int = 1
     fusion: str = "multiply"
     refine_ch: int = 0
+    refine_feat: int = 0
     timesteps: int = 4
     beta_start: float = 0.1
     beta_end: float = 0.99

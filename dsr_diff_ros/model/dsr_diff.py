@@ -43,7 +43,8 @@ class DSRDiff(nn.Module):
         super().__init__()
         self.cfg = cfg or ModelConfig()
         self.ggn, self.dsrn, self.grn = GGN(self.cfg), DSRN(self.cfg), GRN(self.cfg)
-        self.refine = HRRefine(self.cfg.refine_ch) if self.cfg.refine_ch > 0 else None
+        c = self.cfg
+        self.refine = HRRefine(c.refine_ch, c.refine_feat, c.dim, c.unshuffle) if c.refine_ch > 0 else None
 
     def prepare(self, depth_lr: torch.Tensor, rgb: torch.Tensor) -> Prepared:
         return prepare(depth_lr, rgb, self.cfg.unshuffle)
@@ -72,9 +73,10 @@ class DSRDiff(nn.Module):
         if z is None:
             z = self.guidance_gt(p, depth_hr) if depth_hr is not None else self.guidance(p, steps, z_T, seed)
         base_grid = F.avg_pool2d(p.base, self.cfg.unshuffle)
-        out = p.base + self.dsrn(p.lr, p.rgb, base_grid, z.to(p.rgb.dtype), p.extent)
+        res, feat = self.dsrn(p.lr, p.rgb, base_grid, z.to(p.rgb.dtype), p.extent)
+        out = p.base + res
         if self.refine is not None:
-            out = self.refine(out, p.rgb)
+            out = self.refine(out, p.rgb, feat)
         out = out[..., :p.hw[0], :p.hw[1]]
         return SROutput(self.to_metres(p, out), out, z, p)
 

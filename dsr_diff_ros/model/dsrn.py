@@ -61,7 +61,7 @@ class FFM(nn.Module):
 
 
 class DSRN(nn.Module):
-    """Reconstructs the HR depth residual.
+    """Reconstructs the HR depth residual (and returns its last features).
 
     lr (B,2,h,w) [normalised filled LR depth, valid mask], rgb (B,3,H,W) in [0,1] with H, W multiples of u,
     z (B,z_ch,h_z,w_z) the guidance prior -> residual (B,1,H,W) to add to a cheap upsampling of the LR depth.
@@ -85,9 +85,11 @@ class DSRN(nn.Module):
         nn.init.zeros_(self.head.bias)
 
     def forward(self, lr: torch.Tensor, rgb: torch.Tensor, base_grid: torch.Tensor, z: torch.Tensor,
-                extent: tuple[float, float] = (1.0, 1.0)) -> torch.Tensor:
+                extent: tuple[float, float] = (1.0, 1.0)) -> tuple[torch.Tensor, torch.Tensor]:
         """base_grid: (B,1,H/u,W/u) the upsampled LR depth on the working grid (positional depth cue).
-        extent: the part of the padded canvas (rgb) that the image and the LR grid cover (``Prepared.extent``)."""
+        extent: the part of the padded canvas (rgb) that the image and the LR grid cover (``Prepared.extent``).
+        Returns the residual (B,1,H,W) and the last features (B,dim,H/u,W/u) (for the refinement)."""
         e = self.z_embed(resize_to(z, base_grid))
         x = self.ffm(self.dfe(lr, e, extent), self.cfe(rgb, e), extent) + self.base_embed(base_grid) + self.z_inject(e)
-        return F.pixel_shuffle(self.head(self.fuse(x, e)), self.u)
+        feat = self.fuse(x, e)
+        return F.pixel_shuffle(self.head(feat), self.u), feat

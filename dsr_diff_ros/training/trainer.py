@@ -210,17 +210,20 @@ def mix_overrides(mix: dict) -> dict:
     return dict(mix)
 
 
-GROWABLE = ("dfe_blocks", "cfe_blocks", "fuse_blocks", "refine_ch")
+GROWABLE = ("dfe_blocks", "cfe_blocks", "fuse_blocks", "refine_ch", "refine_feat")
 
 
 def grow(model: DSRDiff, **changes: int) -> DSRDiff:
     """A larger model that computes exactly what ``model`` computes: more transformer blocks per group (appended,
-    their attention and feed-forward outputs zeroed, so each starts as the identity) and/or a new full-resolution
-    refinement (zero-initialised output). Training then fits the added capacity on top of trained weights."""
+    their attention and feed-forward outputs zeroed, so each starts as the identity), a new full-resolution
+    refinement and/or DSRN features into the refinement (both zero-initialised where they enter). Training then fits the added capacity on top of trained weights."""
     bad = {k: v for k, v in changes.items()
-           if k not in GROWABLE or v < getattr(model.cfg, k) or (k == "refine_ch" and model.cfg.refine_ch)}
+           if k not in GROWABLE or v < getattr(model.cfg, k) or (k.startswith("refine") and getattr(model.cfg, k))}
+    if changes.get("refine_feat") and not changes.get("refine_ch", model.cfg.refine_ch):
+        bad["refine_feat"] = changes["refine_feat"]
     if bad:
-        raise TrainConfigError(f"cannot grow {bad}: only more blocks in {GROWABLE[:3]} or a refinement where there is none")
+        raise TrainConfigError(f"cannot grow {bad}: only more blocks in {GROWABLE[:3]}, a refinement where there is "
+                               f"none, or feature input to a refinement that has none")
     grown = DSRDiff(replace(model.cfg, **changes))
     old = model.state_dict()
     load_partial(grown, old)

@@ -39,7 +39,8 @@ def test_module_shapes():
         (B, CFG.dim, H // u, W // u)
     assert FFM(CFG.dim, "concat")(torch.rand(B, CFG.dim, h, w), torch.rand(B, CFG.dim, 16, 24)).shape == \
         (B, CFG.dim, 16, 24)
-    assert DSRN(CFG)(lr, rgb, grid[:, :1], z).shape == (B, 1, H, W)
+    res, feat = DSRN(CFG)(lr, rgb, grid[:, :1], z)
+    assert res.shape == (B, 1, H, W) and feat.shape == (B, CFG.dim, H // CFG.unshuffle, W // CFG.unshuffle)
     zg = GGN(CFG)(torch.rand(B, 1, H, W), rgb, grid)
     assert zg.shape == (B, CFG.z_ch, H // zd, W // zd) and zg.abs().max() < 1
     assert GRN(CFG)(rgb, grid, steps=2).shape == (B, CFG.z_ch, H // zd, W // zd)
@@ -165,3 +166,12 @@ def test_refinement_starts_as_the_identity_and_learns():
     r = HRRefine(4)
     r(torch.rand(1, 1, 8, 8), torch.rand(1, 3, 8, 8)).sum().backward()
     assert r.body[-1].weight.grad.abs().sum() > 0
+    # DSRN's features into the refinement: the identity at first, then a learned input
+    rf = HRRefine(4, feat_ch=2, dim=8, u=4)
+    with torch.no_grad():
+        rf.body[-1].weight.normal_()
+    x, c, f = torch.rand(1, 1, 8, 8), torch.rand(1, 3, 8, 8), torch.rand(1, 8, 2, 2)
+    with torch.no_grad():
+        assert torch.equal(rf(x, c, f), rf(x, c, torch.zeros_like(f)))
+    rf(x, c, f).sum().backward()
+    assert rf.feat_in.weight.grad.abs().sum() > 0

@@ -233,6 +233,11 @@ def test_grow_starts_as_the_same_function_then_its_new_blocks_learn(tmp_path):
     with torch.no_grad():
         a, b = small.run(lr, rgb, z=z).depth, big.run(lr, rgb, z=z).depth
     assert torch.equal(a, b)
+    bigger = grow(big, refine_feat=2).eval()     # then DSRN's features into the refinement
+    with torch.no_grad():
+        bigger.refine.body[-1].weight.normal_()
+        big.refine.body[-1].weight.copy_(bigger.refine.body[-1].weight)
+        assert torch.equal(big.run(lr, rgb, z=z).depth, bigger.run(lr, rgb, z=z).depth)
     # the new blocks are trainable: their (zero) outputs get gradients
     big.train()
     big.run(lr, rgb, z=z).norm.mean().backward()
@@ -241,6 +246,8 @@ def test_grow_starts_as_the_same_function_then_its_new_blocks_learn(tmp_path):
         grow(small, dim=32)
     with pytest.raises(ValueError, match="cannot grow"):
         grow(small, fuse_blocks=0)
+    with pytest.raises(ValueError, match="cannot grow"):
+        grow(small, refine_feat=2)                # no refinement to feed
     # the command line says what is wrong instead of a traceback
     for bad in (["--grow", "foo=1"], ["--grow", "fuse_blocks=x"], ["--mix", "p_bogus=0.1"]):
         save_weights(small, tmp_path / "w")
