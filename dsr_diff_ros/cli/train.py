@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refine-ch", type=int, default=None,
                     help="stage 1: channels of the full-resolution refinement (default none); stage 2: add it to the "
                          "init weights (zero-initialised output, so training starts from the init's outputs)")
+    ap.add_argument("--refine-feat", type=int, default=0,
+                    help="stage 1: DSRN feature channels the refinement reads at full resolution (needs --refine-ch)")
     ap.add_argument("--grow", action="append", default=[], metavar="KEY=N",
                     help="stage 2: grow the init weights (fuse_blocks, dfe_blocks, cfe_blocks: more blocks, each "
                          "starting as the identity; refine_ch: add the refinement); repeatable")
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         mix = {k: float(v) for k, v in (g.split("=", 1) for g in a.mix)}
     except ValueError:
         ap.error(f"--mix takes KEY=P, got {a.mix}")
-    mcfg = ModelConfig(fusion=a.fusion, refine_ch=a.refine_ch or 0, **({"dim": a.dim} if a.dim else {}))
+    mcfg = ModelConfig(fusion=a.fusion, refine_ch=a.refine_ch or 0, refine_feat=a.refine_feat, **({"dim": a.dim} if a.dim else {}))
     cfg = TrainConfig(out=a.out, stage=a.stage, iters=a.iters, batch=a.batch, patch=a.patch, lr=a.lr,
                       grn_warmup=a.grn_warmup, init=a.init, max_minutes=a.max_minutes, workers=a.workers,
                       threads=a.threads, seed=a.seed, ema=a.ema, val_every=a.val_every, ckpt_every=a.ckpt_every,
