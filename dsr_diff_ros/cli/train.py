@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="stage 1: DSRN feature channels the refinement reads at full resolution (needs --refine-ch)")
     ap.add_argument("--grow", action="append", default=[], metavar="KEY=N",
                     help="stage 2: grow the init weights (fuse_blocks, dfe_blocks, cfe_blocks: more blocks, each "
-                         "starting as the identity; refine_ch: add the refinement); repeatable")
+                         "starting as the identity; refine_ch: add the refinement; refine_feat: feed it DSRN's "
+                         "features); repeatable")
     ap.add_argument("--mix", action="append", default=[], metavar="KEY=P",
                     help="training mix: a BatchSpec probability (p_x4, p_bicubic, p_noisy_bicubic, ...); repeatable")
     ap.add_argument("--workers", type=int, default=1, help="data-generation worker processes")
@@ -69,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         mix = {k: float(v) for k, v in (g.split("=", 1) for g in a.mix)}
     except ValueError:
         ap.error(f"--mix takes KEY=P, got {a.mix}")
-    mcfg = ModelConfig(fusion=a.fusion, refine_ch=a.refine_ch or 0, refine_feat=a.refine_feat, **({"dim": a.dim} if a.dim else {}))
+    mcfg = ModelConfig(fusion=a.fusion, refine_ch=a.refine_ch or 0, refine_feat=a.refine_feat,
+                       **({"dim": a.dim} if a.dim else {}))
     cfg = TrainConfig(out=a.out, stage=a.stage, iters=a.iters, batch=a.batch, patch=a.patch, lr=a.lr,
                       grn_warmup=a.grn_warmup, init=a.init, max_minutes=a.max_minutes, workers=a.workers,
                       threads=a.threads, seed=a.seed, ema=a.ema, val_every=a.val_every, ckpt_every=a.ckpt_every,

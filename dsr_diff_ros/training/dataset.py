@@ -3,10 +3,10 @@
 The degradation mix (per sample; ranges in ``random_sensor`` and ``data.colour.random_colour``):
   40 % clean bicubic (the field's protocols), 10 % bicubic + Gaussian noise (Park et al.'s noisy benchmark), half
   of it of a constant sigma (0.5-6 % of the median depth), half growing with z^2 as disparity noise does
-  (``noisy_downsample``: 1-5 % of depth at the median depth, twice that at twice it), 50 % a random low-cost sensor (ToF or structured light, clean to
-  heavy noise, holes, shadows, flying pixels, quantisation). Colour: 70 % of sensor samples and 25 % of bicubic
-  samples go through a random camera/rig (exposure, white balance, noise, motion blur, JPEG, misregistration up
-  to 4 px), so the model sees colour it must not trust.
+  (``noisy_downsample``: 1-5 % of depth at the median depth, twice that at twice it), 50 % a random low-cost
+  sensor (ToF or structured light, clean to heavy noise, holes, shadows, flying pixels, quantisation). Colour:
+  70 % of sensor samples and 25 % of bicubic samples go through a random camera/rig (exposure, white balance,
+  noise, motion blur, JPEG, misregistration up to 4 px), so the model sees colour it must not trust.
 Scale per batch: 35 % x4, 20 % a real sensor's grid ratio (SENSOR_RATIOS), else log-uniform in [2, 16].
 Everything is deterministic in (seed, batch index).
 """
@@ -139,13 +139,16 @@ class TrainingBatches(Dataset):
         s = self.spec
         r = rng.random()
         if r < s.p_bicubic + s.p_noisy_bicubic:
-            lr = bicubic_downsample(d, scale)
-            if r >= s.p_bicubic and rng.random() < s.p_noise_z2:
+            noisy = r >= s.p_bicubic
+            if noisy and rng.random() < s.p_noise_z2:    # sigma growing with z^2 (bicubic inside)
                 lr = noisy_downsample(d, scale, rng, rel_sigma=rng.uniform(0.01, 0.05))
-            elif r >= s.p_bicubic:
-                v = lr > 0
-                sigma = rng.uniform(0.005, 0.06) * float(np.median(lr[v])) if v.any() else 0.0
-                lr = np.where(v, np.maximum(lr + sigma * rng.standard_normal(lr.shape).astype(np.float32), 1e-3), 0)
+            else:
+                lr = bicubic_downsample(d, scale)
+                if noisy:                                  # constant sigma
+                    v = lr > 0
+                    sigma = rng.uniform(0.005, 0.06) * float(np.median(lr[v])) if v.any() else 0.0
+                    lr = np.where(v, np.maximum(lr + sigma * rng.standard_normal(lr.shape).astype(np.float32),
+                                                1e-3), 0)
             p_col = s.p_colour_bicubic
         else:
             lr = degrade(d, scale, "sensor", random_sensor(rng), rng, rgb=rgb)

@@ -216,7 +216,8 @@ GROWABLE = ("dfe_blocks", "cfe_blocks", "fuse_blocks", "refine_ch", "refine_feat
 def grow(model: DSRDiff, **changes: int) -> DSRDiff:
     """A larger model that computes exactly what ``model`` computes: more transformer blocks per group (appended,
     their attention and feed-forward outputs zeroed, so each starts as the identity), a new full-resolution
-    refinement and/or DSRN features into the refinement (both zero-initialised where they enter). Training then fits the added capacity on top of trained weights."""
+    refinement and/or DSRN features into the refinement (both zero-initialised where they enter). Training then
+    fits the added capacity on top of trained weights."""
     bad = {k: v for k, v in changes.items()
            if k not in GROWABLE or v < getattr(model.cfg, k) or (k.startswith("refine") and getattr(model.cfg, k))}
     if changes.get("refine_feat") and not changes.get("refine_ch", model.cfg.refine_ch):

@@ -251,8 +251,9 @@ def test_grow_starts_as_the_same_function_then_its_new_blocks_learn(tmp_path):
     # the command line says what is wrong instead of a traceback
     for bad in (["--grow", "foo=1"], ["--grow", "fuse_blocks=x"], ["--mix", "p_bogus=0.1"]):
         save_weights(small, tmp_path / "w")
-        r = subprocess.run([sys.executable, "-m", "dsr_diff_ros.cli.train", "--stage", "2", "--out", str(tmp_path / "r"),
-                            "--init", str(tmp_path / "w"), "--data-root", "none", "--iters", "1", "--workers", "0", *bad],
+        r = subprocess.run([sys.executable, "-m", "dsr_diff_ros.cli.train", "--stage", "2", "--init", str(tmp_path / "w"),
+                            "--out", str(tmp_path / "r"), "--data-root", "none", "--iters", "1", "--workers", "0",
+                            *bad],
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 2 and "Traceback" not in r.stderr and "error:" in r.stderr, r.stderr
 
