@@ -206,9 +206,11 @@ def scan_sqlite(path: str | Path, dmg: Damage, with_data: bool = True, max_gap: 
         return
     try:
         con = sqlite3.connect(f"file:{tmp}?mode=ro", uri=True)
+        # damaged text (a topic name with a flipped byte) must not stop the salvage: decode what is there
+        con.text_factory = lambda b: b.decode("utf-8", "replace")
         try:
             topics = con.execute("SELECT id, name, type, serialization_format FROM topics").fetchall()
-        except sqlite3.DatabaseError as e:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as e:   # the latter: a damaged schema (column names)
             dmg.reason = f"topics table unreadable ({e})"
             return
         for tid, name, typ, fmt in topics:
@@ -218,7 +220,7 @@ def scan_sqlite(path: str | Path, dmg: Damage, with_data: bool = True, max_gap: 
             try:
                 r = con.execute("SELECT topic_id, timestamp, length(data), data FROM messages WHERE id=?",
                                 (rid,)).fetchone()
-            except sqlite3.DatabaseError:
+            except (sqlite3.DatabaseError, UnicodeDecodeError):
                 r = False
             if r:
                 if len(r[3]) != r[2]:

@@ -8,7 +8,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dsr_diff_ros.replay.bagio import BagError, BagReader
@@ -63,6 +63,7 @@ def test_cut_anywhere_yields_only_intact_messages(small_bag, tmp_path_factory, c
 
 @FUZZ
 @given(pos=st.floats(0.0, 1.0), junk=st.binary(min_size=1, max_size=64), mode=st.sampled_from(["over", "insert"]))
+@example(pos=0.046875, junk=b"\x80", mode="over")   # found 2026-11-26: invalid UTF-8 in the .db3 topics table
 def test_garbage_inside_never_crashes(small_bag, tmp_path_factory, pos, junk, mode):
     bag, name, data, msgs = small_bag
     i = int(len(data) * pos)
