@@ -62,14 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         dst = export_run(a.out, a.export, a.default_steps, note=a.note)
         print(f"exported {dst}; curves: {plot_curves(a.out, f'{a.out}/curves.png')}")
         return 0
-    try:
-        grow = {k: int(v) for k, v in (g.split("=", 1) for g in a.grow)}
-    except ValueError:
-        ap.error(f"--grow takes KEY=N, got {a.grow}")
-    try:
-        mix = {k: float(v) for k, v in (g.split("=", 1) for g in a.mix)}
-    except ValueError:
-        ap.error(f"--mix takes KEY=P, got {a.mix}")
+    def pairs(values: list[str], cast, flag: str) -> dict:
+        try:
+            return {k: cast(v) for k, v in (item.split("=", 1) for item in values)}
+        except ValueError:
+            ap.error(f"{flag} takes KEY=VALUE ({cast.__name__}), got {values}")
+
+    grow, mix = pairs(a.grow, int, "--grow"), pairs(a.mix, float, "--mix")
     mcfg = ModelConfig(fusion=a.fusion, refine_ch=a.refine_ch or 0, refine_feat=a.refine_feat,
                        **({"dim": a.dim} if a.dim else {}))
     cfg = TrainConfig(out=a.out, stage=a.stage, iters=a.iters, batch=a.batch, patch=a.patch, lr=a.lr,

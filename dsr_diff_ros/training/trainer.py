@@ -154,9 +154,12 @@ def validate(model: DSRDiff, val: list[tuple], stage: int, device: torch.device)
         rm = ((out.depth - h)[v] ** 2).mean().sqrt().item()
         rb = ((bic - h)[v] ** 2).mean().sqrt().item()
         ratios.setdefault(name.rsplit("/", 1)[1], []).append(rm / max(rb, 1e-9))
-    gm = {k: float(np.exp(np.mean(np.log(v)))) for k, v in ratios.items()}
-    return {"val_ratio": float(np.exp(np.mean(np.log(list(gm.values()))))),
-            **{f"val_ratio_{k}": v for k, v in gm.items()}}
+    gm = {k: _gmean(v) for k, v in ratios.items()}
+    return {"val_ratio": _gmean(list(gm.values())), **{f"val_ratio_{k}": v for k, v in gm.items()}}
+
+
+def _gmean(values: list[float]) -> float:
+    return float(np.exp(np.mean(np.log(values))))
 
 
 def upgrade_log(path: Path, header: list[str]) -> None:
@@ -236,10 +239,6 @@ def grow(model: DSRDiff, **changes: int) -> DSRDiff:
     return grown
 
 
-def state_exists(out: Path, stage: int) -> bool:
-    return (out / f"state_stage{stage}.json").exists()
-
-
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -279,11 +278,9 @@ def train(cfg: TrainConfig) -> dict:
         if cfg.refine_ch is not None:
             changes["refine_ch"] = cfg.refine_ch
         changes = {k: v for k, v in changes.items() if getattr(model.cfg, k, None) != v}
-        if changes and not state_exists(out, cfg.stage):
+        if changes:   # when resuming, the state loaded below replaces the grown weights
             print(f"growing {init}: {changes}")
             model = grow(model, **changes)
-        elif changes:
-            model = DSRDiff(replace(model.cfg, **changes))   # resuming: the state holds the grown weights
         cfg.model = model.cfg
     else:
         model = DSRDiff(cfg.model)
@@ -302,7 +299,7 @@ def train(cfg: TrainConfig) -> dict:
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True)
     state_path = out / f"state_stage{cfg.stage}"
     start, elapsed = 0, 0.0
-    if state_exists(out, cfg.stage):
+    if state_path.with_suffix(".json").exists():
         info = load_state(state_path, model, ema, opt)
         start, elapsed = info["iteration"], info.get("elapsed_s", 0.0)
     loss_mod = StageLoss(model, cfg.stage)
