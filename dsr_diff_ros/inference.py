@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from .model.checkpoint import WeightsError, load_weights, paths_for
+from .model.degradation import image_noise
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_WEIGHTS = "dsr_diff_default"
@@ -46,10 +47,19 @@ class Upscaler:
 
     >>> up = Upscaler.from_pretrained()                 # shipped default, CUDA when available
     >>> hr = up.upscale(depth_lr_m, rgb_u8, steps=2)   # (h,w) float32 m + (H,W,3) uint8 -> (H,W) float32 m
+
+    Two experts (optional): ``model`` is trained for real sensors (noise, holes, misregistered colour);
+    ``clean`` for clean inputs (the field's bicubic protocols, rendered depth). Each frame goes to ``clean`` when
+    its measured noise (``model.degradation.image_noise``: sigma as a fraction of the farthest depth) is at most
+    ``clean_max_sigma`` and at least ``clean_min_valid`` of its LR pixels are valid (sensors leave holes), else
+    to ``model``; ``experts()`` says which. The weights JSON of ``model`` names its clean expert
+    (``"clean_expert": {"weights": NAME, "max_sigma": S, "min_valid": V}``); ``from_pretrained(...,
+    experts=False)`` loads the sensor expert alone.
     """
 
     def __init__(self, model: torch.nn.Module, config: dict, device: torch.device, precision: str = "auto",
-                 model_id: str = "dsr_diff"):
+                 model_id: str = "dsr_diff", clean: torch.nn.Module | None = None, clean_max_sigma: float = 0.0,
+                 clean_min_valid: float = 0.9):
         self.device = device
         self.config = config
         self.model_id = model_id
@@ -59,17 +69,38 @@ class Upscaler:
             raise ValueError(f"precision must be auto|fp32|fp16|bf16, got {precision!r}")
         self.precision = precision
         self.model = model.to(device).eval().to(memory_format=torch.channels_last)
+        self.clean = clean.to(device).eval().to(memory_format=torch.channels_last) if clean is not None else None
+        if clean is not None and (clean.cfg.unshuffle, clean.cfg.z_ch, clean.cfg.timesteps) != (
+                model.cfg.unshuffle, model.cfg.z_ch, model.cfg.timesteps):
+            raise WeightsError("the clean expert must share the working grid, prior channels and steps of the model")
+        self.clean_max_sigma, self.clean_min_valid = float(clean_max_sigma), float(clean_min_valid)
         self.num_steps = int(model.cfg.timesteps)
         self.default_steps = int(config.get("default_steps", self.num_steps))
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, device: str | torch.device = "auto",
-                        precision: str = "auto") -> "Upscaler":
+                        precision: str = "auto", experts: bool = True) -> "Upscaler":
+        """Load weights (a shipped name or a path) and, when their JSON names one and ``experts``, the clean
+        expert (looked up next to them, then among the shipped weights)."""
         st = resolve_weights(name_or_path)
         dev = select_device(device)
         model, cfg = load_weights(st)
-        digest = hashlib.sha256(st.read_bytes()).hexdigest()[:10]
-        return cls(model, cfg, dev, precision, model_id=f"{st.stem}@{digest}")
+        model_id = f"{st.stem}@{hashlib.sha256(st.read_bytes()).hexdigest()[:10]}"
+        spec = cfg.get("clean_expert") if experts else None
+        clean, max_sigma, min_valid = None, 0.0, 0.9
+        if spec:
+            try:
+                name, max_sigma = str(spec["weights"]), float(spec["max_sigma"])
+                min_valid = float(spec.get("min_valid", min_valid))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise WeightsError(f"{st.with_suffix('.json')}: clean_expert must be "
+                                   f'{{"weights": NAME, "max_sigma": S, "min_valid": V}}, got {spec!r}') from None
+            cst = paths_for(st.parent / name)[0]
+            cst = cst if cst.exists() else resolve_weights(name)
+            clean, _ = load_weights(cst)
+            model_id += f"+{cst.stem}@{hashlib.sha256(cst.read_bytes()).hexdigest()[:10]}"
+        return cls(model, cfg, dev, precision, model_id=model_id, clean=clean, clean_max_sigma=max_sigma,
+                   clean_min_valid=min_valid)
 
     # -- inputs ------------------------------------------------------------------------------------------
     @staticmethod
@@ -118,23 +149,50 @@ class Upscaler:
             raise ValueError("guidance contains NaN or Inf")
         return t.expand(batch, -1, -1, -1)
 
+    # -- experts ---------------------------------------------------------------------------------------------
+    def _clean_mask(self, p) -> torch.Tensor:
+        """(B,) bool: frames that go to the clean expert."""
+        if self.clean is None:
+            return torch.zeros(p.lr.shape[0], dtype=torch.bool, device=p.lr.device)
+        valid = p.lr[:, 1].flatten(1).mean(1)
+        return (image_noise(p.lr) <= self.clean_max_sigma) & (valid >= self.clean_min_valid)
+
+    @torch.inference_mode()
+    def experts(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor) -> list[str]:
+        """Which expert each frame goes to: "clean" or "sensor" (always "sensor" without a clean expert)."""
+        d, r, _ = self._to_tensors(depth_lr, rgb)
+        return ["clean" if c else "sensor" for c in self._clean_mask(self.model.prepare(d, r)).tolist()]
+
+    def _routed(self, p, fn):
+        """fn(model) -> a batch tensor, from each frame's expert (both run only when a batch mixes them)."""
+        clean = self._clean_mask(p)
+        if not clean.any():
+            return fn(self.model)
+        if clean.all():
+            return fn(self.clean)
+        a, b = fn(self.model), fn(self.clean)
+        return torch.where(clean.view(-1, *([1] * (a.ndim - 1))), b, a)
+
     # -- the call ------------------------------------------------------------------------------------------
     @torch.inference_mode()
     def _run(self, depth_lr, rgb, steps, fill_holes, depth_hr=None, guidance=None, seed=None, prior_only=False):
         d, r, numpy_io = self._to_tensors(depth_lr, rgb)
         r = r.contiguous(memory_format=torch.channels_last)
-        m = self.model
         with self._autocast():
-            p = m.prepare(d, r)
+            p = self.model.prepare(d, r)
             z = self._guidance_in(guidance, d.shape[0]) if guidance is not None else None
+            h = None
             if depth_hr is not None:
                 h = torch.as_tensor(depth_hr, dtype=torch.float32, device=self.device)
-                z = m.guidance_gt(p, h.reshape(1, 1, *h.shape[-2:]) if h.ndim == 2 else h)
+                h = h.reshape(1, 1, *h.shape[-2:]) if h.ndim == 2 else h
             if prior_only:
-                z = m.guidance(p, self._steps(steps), seed=seed).float()
+                z = self._routed(p, lambda m: m.guidance(p, self._steps(steps), seed=seed)).float()
                 return z[0].cpu().numpy() if numpy_io else z
-            res = m.run(d, r, steps=self._steps(steps), z=z, seed=seed, prepared=p)
-        out = res.depth
+
+            def forward(m):
+                zm = m.guidance_gt(p, h) if h is not None else z
+                return m.run(d, r, steps=self._steps(steps), z=zm, seed=seed, prepared=p).depth
+            out = self._routed(p, forward)
         out = torch.where(p.lr[:, 1:].amax(dim=(2, 3), keepdim=True) > 0, out, torch.full_like(out, float("nan")))
         if not fill_holes:
             out = torch.where(p.support, out, torch.full_like(out, float("nan")))
@@ -176,7 +234,8 @@ class Upscaler:
         with torch.inference_mode():
             p = self.model.prepare(d, r)
             h = torch.as_tensor(depth_hr, dtype=torch.float32, device=self.device)
-            z = self.model.guidance_gt(p, h.reshape(1, 1, *h.shape[-2:]) if h.ndim == 2 else h).float()
+            h = h.reshape(1, 1, *h.shape[-2:]) if h.ndim == 2 else h
+            z = self._routed(p, lambda m: m.guidance_gt(p, h)).float()
         return z[0].cpu().numpy() if numpy_io else z
 
     def warmup(self, rgb_hw: tuple[int, int] = (480, 640), depth_hw: tuple[int, int] = (120, 160),

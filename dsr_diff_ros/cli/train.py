@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grow", action="append", default=[], metavar="KEY=N",
                     help="stage 2: grow the init weights (fuse_blocks, dfe_blocks, cfe_blocks: more blocks, each "
                          "starting as the identity; refine_ch: add the refinement; refine_feat: feed it DSRN's "
-                         "features); repeatable")
+                         "features; deg_ch=3: the measured noise maps and ratio into the prior embedding); "
+                         "repeatable")
     ap.add_argument("--mix", action="append", default=[], metavar="KEY=P",
                     help="training mix: a BatchSpec probability (p_x4, p_bicubic, p_noisy_bicubic, ...); repeatable")
     ap.add_argument("--workers", type=int, default=1, help="data-generation worker processes")

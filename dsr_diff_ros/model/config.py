@@ -20,6 +20,8 @@ class ModelConfig:
     fusion:      "multiply" (FFM, the paper) or "concat" (ablation)
     refine_ch:   channels of the full-resolution refinement after DSRN (0: none; weights before it have none)
     refine_feat: channels of DSRN's features the refinement reads at full resolution (0: none; needs refine_ch)
+    deg_ch:      channels of the measured degradation descriptor (``model/degradation.py``: 0 or 3) that join the
+                 prior before its embedding, so every modulation knows how noisy the input is and the ratio
     timesteps:   T of the GRN diffusion; beta_start/beta_end: sqrt-linear ("linear" in DiffIR) schedule
     """
 
@@ -39,6 +41,7 @@ class ModelConfig:
     fusion: str = "multiply"
     refine_ch: int = 0
     refine_feat: int = 0
+    deg_ch: int = 0
     timesteps: int = 4
     beta_start: float = 0.1
     beta_end: float = 0.99

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from .blocks import Group, resize_to
 from .config import ModelConfig
+from .degradation import CHANNELS as DEG_CHANNELS, degradation_maps
 from .preprocess import resample
 
 
@@ -67,7 +68,8 @@ class DSRN(nn.Module):
     z (B,z_ch,h_z,w_z) the guidance prior -> residual (B,1,H,W) to add to a cheap upsampling of the LR depth.
     The prior is upsampled to the working grid and embedded once (two 3x3 convs); every group's modulations
     read that embedding, and it is also added to the fused features (1x1 conv): a direct path that makes the
-    prior matter from the first iteration.
+    prior matter from the first iteration. With ``deg_ch`` the measured noise maps of the LR depth
+    and the upscaling ratio (``degradation.degradation_maps``) join the prior before the embedding.
     """
 
     def __init__(self, cfg: ModelConfig):
@@ -77,7 +79,11 @@ class DSRN(nn.Module):
         self.base_embed = nn.Conv2d(1, cfg.dim, 3, padding=1)
         self.fuse = Group(cfg.fuse_blocks, cfg.dim, cfg.heads, cfg.ffn_factor, cfg.z_embed)
         self.head = nn.Conv2d(cfg.dim, cfg.unshuffle ** 2, 3, padding=1)
-        self.z_embed = nn.Sequential(nn.Conv2d(cfg.z_ch, cfg.z_embed, 3, padding=1), nn.LeakyReLU(0.1, True),
+        if cfg.deg_ch not in (0, DEG_CHANNELS):
+            raise ValueError(f"deg_ch must be 0 or {DEG_CHANNELS}, got {cfg.deg_ch}")
+        self.deg_ch = cfg.deg_ch
+        self.z_embed = nn.Sequential(nn.Conv2d(cfg.z_ch + cfg.deg_ch, cfg.z_embed, 3, padding=1),
+                                     nn.LeakyReLU(0.1, True),
                                      nn.Conv2d(cfg.z_embed, cfg.z_embed, 3, padding=1), nn.LeakyReLU(0.1, True))
         self.z_inject = nn.Conv2d(cfg.z_embed, cfg.dim, 1)
         self.u = cfg.unshuffle
@@ -89,7 +95,11 @@ class DSRN(nn.Module):
         """base_grid: (B,1,H/u,W/u) the upsampled LR depth on the working grid (positional depth cue).
         extent: the part of the padded canvas (rgb) that the image and the LR grid cover (``Prepared.extent``).
         Returns the residual (B,1,H,W) and the last features (B,dim,H/u,W/u) (for the refinement)."""
-        e = self.z_embed(resize_to(z, base_grid))
+        g = resize_to(z, base_grid)
+        if self.deg_ch:
+            maps = degradation_maps(lr, extent[0] * rgb.shape[-2])
+            g = torch.cat([g, resample(maps, base_grid.shape[-2:], extent_in=extent).to(g.dtype)], 1)
+        e = self.z_embed(g)
         x = self.ffm(self.dfe(lr, e, extent), self.cfe(rgb, e), extent) + self.base_embed(base_grid) + self.z_inject(e)
         feat = self.fuse(x, e)
         return F.pixel_shuffle(self.head(feat), self.u), feat

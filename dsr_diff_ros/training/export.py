@@ -71,3 +71,18 @@ def export_run(run_dir: str | Path, name: str = "dsr_diff_default", default_step
     meta.update(extra or {})
     js_dst.write_text(json.dumps(meta, indent=2))
     return st_dst
+
+
+def set_clean_expert(main: str | Path, clean: str, max_sigma: float, min_valid: float = 0.9,
+                     calibration: dict | None = None) -> Path:
+    """Name ``clean`` (weights in the same folder) as the clean-input expert of ``main`` in main's JSON: frames whose
+    measured noise is at most ``max_sigma`` (fraction of the farthest depth) with at least ``min_valid`` valid LR
+    pixels go to it (``inference.Upscaler``). ``calibration`` (how the threshold was chosen) is stored beside."""
+    _, js = paths_for(main)
+    if not paths_for(Path(js).parent / clean)[0].exists():
+        raise FileNotFoundError(f"clean expert {clean!r} not found next to {js}")
+    meta = json.loads(Path(js).read_text())
+    meta["clean_expert"] = {"weights": clean, "max_sigma": float(max_sigma), "min_valid": float(min_valid),
+                            **({"calibration": calibration} if calibration else {})}
+    Path(js).write_text(json.dumps(meta, indent=2))
+    return Path(js)

@@ -31,6 +31,7 @@ from ..data.shared import shared_path
 from ..data.synthetic import SceneGenerator
 from ..model import DSRDiff, ModelConfig
 from ..model.blocks import TransformerBlock
+from ..model.degradation import CHANNELS as DEG_CHANNELS
 from ..model.checkpoint import load_weights, save_weights
 from . import distributed as dist_utils
 from .dataset import BatchSpec, TrainingBatches
@@ -213,24 +214,35 @@ def mix_overrides(mix: dict) -> dict:
     return dict(mix)
 
 
-GROWABLE = ("dfe_blocks", "cfe_blocks", "fuse_blocks", "refine_ch", "refine_feat")
+GROWABLE = ("dfe_blocks", "cfe_blocks", "fuse_blocks", "refine_ch", "refine_feat", "deg_ch")
 
 
 def grow(model: DSRDiff, **changes: int) -> DSRDiff:
     """A larger model that computes exactly what ``model`` computes: more transformer blocks per group (appended,
     their attention and feed-forward outputs zeroed, so each starts as the identity), a new full-resolution
-    refinement and/or DSRN features into the refinement (both zero-initialised where they enter). Training then
-    fits the added capacity on top of trained weights."""
+    refinement and/or DSRN features into the refinement, the measured degradation maps into the prior embedding
+    (all zero-initialised where they enter). Training then fits the added capacity on top of trained weights."""
     bad = {k: v for k, v in changes.items()
-           if k not in GROWABLE or v < getattr(model.cfg, k) or (k.startswith("refine") and getattr(model.cfg, k))}
+           if k not in GROWABLE or v < getattr(model.cfg, k)
+           or ((k.startswith("refine") or k == "deg_ch") and getattr(model.cfg, k))}
     if changes.get("refine_feat") and not changes.get("refine_ch", model.cfg.refine_ch):
         bad["refine_feat"] = changes["refine_feat"]
     if bad:
         raise TrainConfigError(f"cannot grow {bad}: only more blocks in {GROWABLE[:3]}, a refinement where there is "
-                               f"none, or feature input to a refinement that has none")
-    grown = DSRDiff(replace(model.cfg, **changes))
+                               f"none, feature input to a refinement that has none, or the degradation maps "
+                               f"(deg_ch={DEG_CHANNELS}) where there are none")
+    try:
+        grown = DSRDiff(replace(model.cfg, **changes))
+    except ValueError as e:
+        raise TrainConfigError(f"cannot grow {changes}: {e}") from None
     old = model.state_dict()
     load_partial(grown, old)
+    key = "dsrn.z_embed.0.weight"
+    if grown.cfg.deg_ch and not model.cfg.deg_ch:     # the maps enter through zero weights: same output
+        with torch.no_grad():
+            w = grown.state_dict()[key]
+            w.zero_()
+            w[:, :old[key].shape[1]] = old[key]
     for name, mod in grown.named_modules():
         if isinstance(mod, TransformerBlock) and f"{name}.attn.out.weight" not in old:
             for layer in (mod.attn.out, mod.ffn.out):

@@ -1,0 +1,96 @@
+"""Choose the routing threshold between the sensor expert and the clean expert on the TUNE split.
+
+    python bench/calibrate_experts.py [--sensor dsr_diff_default] [--clean dsr_diff_clean] [--every 2]
+
+For every tune frame (RGB-D-D every n-th + the Middlebury tune scenes) and 11 inputs (bicubic x2/3/4/8/16, heavy
+noise x4/x8, four random sensors) it records the measured noise (``degradation.image_noise``), the valid share
+of the LR pixels and both experts' RMSE, prints per-input ratios (clean / sensor expert) and, for a grid of
+(min_valid, max_sigma), the geometric mean and the worst case of routed / sensor-expert RMSE. Writes
+``bench/results/expert_calibration.json``. The thresholds go into the sensor expert's JSON with
+``training.export.set_clean_expert``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from dsr_diff_ros.data.degradations import degrade  # noqa: E402
+from dsr_diff_ros.data.real import read_middlebury, read_rgbdd  # noqa: E402
+from dsr_diff_ros.data.shared import shared_path  # noqa: E402
+from dsr_diff_ros.inference import resolve_weights  # noqa: E402
+from dsr_diff_ros.model.checkpoint import load_weights  # noqa: E402
+from dsr_diff_ros.model.degradation import image_noise  # noqa: E402
+from dsr_diff_ros.training.dataset import random_sensor  # noqa: E402
+
+
+def rmse(a: torch.Tensor, gt: torch.Tensor) -> float:
+    v = gt > 0
+    return float(((a - gt)[v] ** 2).mean().sqrt())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sensor", default="dsr_diff_default")
+    ap.add_argument("--clean", default="dsr_diff_clean")
+    ap.add_argument("--data", default=str(shared_path() or ""))
+    ap.add_argument("--every", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "expert_calibration.json"))
+    a = ap.parse_args()
+    root = Path(a.data)
+    if not (root / "rgbdd_train").exists() or not (root / "middlebury_train").exists():
+        print(f"calibrate_experts: needs rgbdd_train/ and middlebury_train/ under {root}", file=sys.stderr)
+        return 2
+    torch.set_num_threads(a.threads)
+    sensor, _ = load_weights(resolve_weights(a.sensor))
+    clean, _ = load_weights(resolve_weights(a.clean))
+    frames = [(p.name, p.rgb, p.depth) for p in read_rgbdd(root / "rgbdd_train", "tune")[1::a.every]]
+    frames += [(p.name, p.rgb, p.depth / 64.0) for p in read_middlebury(root / "middlebury_train", "tune")]
+    rng = np.random.default_rng(0)
+    rows = []
+    for k, (name, rgb, hr) in enumerate(frames):
+        cases = [("bicubic", s, None) for s in (2, 3, 4, 8, 16)] + [("noisy", 4, None), ("noisy", 8, None)]
+        cases += [("sensor", float(s), random_sensor(rng)) for s in (640 / 240, 4, 4, 640 / 120)]
+        r = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
+        h = torch.from_numpy(hr)[None, None]
+        for mode, s, sm in cases:
+            d = torch.from_numpy(degrade(hr, s, mode, sm, rng=k))[None, None]
+            with torch.no_grad():
+                p = sensor.prepare(d, r)
+                res = {nm: rmse(m.run(d, r, steps=1, prepared=p).depth, h) for nm, m in
+                       (("sensor_expert", sensor), ("clean_expert", clean))}
+                bic = F.interpolate(p.lr[:, :1], size=hr.shape, mode="bicubic", align_corners=False) * p.scale
+                res["bicubic"] = rmse(bic, h)
+            rows.append(dict(frame=name, mode=mode, scale=s, noise=float(image_noise(p.lr)[0]),
+                             valid=float(p.lr[0, 1].mean()), **res))
+    ratio = lambda r: r["clean_expert"] / r["sensor_expert"]  # noqa: E731
+    print(f"{len(rows)} inputs; clean / sensor expert RMSE (geometric mean, worst)")
+    for mode in ("bicubic", "noisy", "sensor"):
+        for s in sorted({r["scale"] for r in rows if r["mode"] == mode}):
+            rs = [r for r in rows if r["mode"] == mode and r["scale"] == s]
+            print(f"  {mode:8s} x{s:<5.2f} n={len(rs):2d} noise {min(r['noise'] for r in rs):.4f}-"
+                  f"{max(r['noise'] for r in rs):.4f} valid {min(r['valid'] for r in rs):.3f}-"
+                  f"{max(r['valid'] for r in rs):.3f}  {np.exp(np.mean([np.log(ratio(r)) for r in rs])):.3f} "
+                  f"{max(ratio(r) for r in rs):.3f}")
+    grid = []
+    for mv in (0.9, 0.99, 0.999):
+        for th in (0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 1.0):
+            lr = [np.log(ratio(r)) if (r["noise"] <= th and r["valid"] >= mv) else 0.0 for r in rows]
+            grid.append(dict(min_valid=mv, max_sigma=th, routed_vs_sensor=float(np.exp(np.mean(lr))),
+                             worst=float(np.exp(max(lr))), to_clean=int(sum(x != 0.0 for x in lr))))
+            print("  min_valid {min_valid} max_sigma {max_sigma}: routed / sensor expert {routed_vs_sensor:.4f}, "
+                  "worst {worst:.3f}, {to_clean} inputs to the clean expert".format(**grid[-1]))
+    Path(a.out).write_text(json.dumps({"sensor": a.sensor, "clean": a.clean, "rows": rows, "grid": grid}, indent=1))
+    print(f"wrote {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

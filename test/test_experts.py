@@ -1,0 +1,90 @@
+"""Two experts behind one Upscaler: clean inputs (bicubic protocols) and sensor inputs, routed by measured noise."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from dsr_diff_ros import Upscaler
+from dsr_diff_ros.inference import WeightsError
+from dsr_diff_ros.model import DSRDiff, ModelConfig
+from dsr_diff_ros.model.checkpoint import save_weights
+
+TINY = ModelConfig(dim=8, heads=1, dfe_blocks=1, cfe_blocks=1, fuse_blocks=1, z_ch=2, z_embed=4, ggn_channels=8,
+                   grn_channels=8)
+
+
+def _model(seed: int) -> DSRDiff:
+    torch.manual_seed(seed)
+    m = DSRDiff(TINY)
+    with torch.no_grad():
+        m.dsrn.head.weight.normal_(std=0.05)      # a non-trivial output (the head starts at zero)
+    return m.eval()
+
+
+def _inputs():
+    h, w = 30, 40
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    plane = 1.0 + 0.01 * x + 0.005 * y                                   # metres, noise-free
+    noisy = plane + np.random.default_rng(0).normal(0, 0.02, plane.shape).astype(np.float32)
+    holey = plane.copy()
+    holey[np.random.default_rng(1).random(plane.shape) < 0.2] = 0        # a sensor's holes
+    rgb = np.random.default_rng(2).integers(0, 255, (4 * h, 4 * w, 3), dtype=np.uint8)
+    return plane, noisy, holey, rgb
+
+
+def test_each_frame_goes_to_its_expert_and_gets_that_experts_output():
+    sensor, clean = _model(0), _model(1)
+    up = Upscaler(sensor, {}, torch.device("cpu"), clean=clean, clean_max_sigma=2e-3)
+    alone = Upscaler(sensor, {}, torch.device("cpu"))
+    only_clean = Upscaler(clean, {}, torch.device("cpu"))
+    plane, noisy, holey, rgb = _inputs()
+    assert up.experts(plane, rgb) == ["clean"]
+    assert up.experts(noisy, rgb) == ["sensor"] and up.experts(holey, rgb) == ["sensor"]
+    assert alone.experts(plane, rgb) == ["sensor"]
+    np.testing.assert_array_equal(up.upscale(plane, rgb), only_clean.upscale(plane, rgb))
+    np.testing.assert_array_equal(up.upscale(noisy, rgb), alone.upscale(noisy, rgb))
+    assert not np.allclose(up.upscale(plane, rgb), alone.upscale(plane, rgb))
+    # the prior and the oracle come from the same expert as the depth
+    np.testing.assert_array_equal(up.guidance(plane, rgb), only_clean.guidance(plane, rgb))
+    np.testing.assert_array_equal(up.oracle_guidance(noisy, rgb, plane.repeat(4, 0).repeat(4, 1)),
+                                  alone.oracle_guidance(noisy, rgb, plane.repeat(4, 0).repeat(4, 1)))
+    # a batch that mixes both: each frame from its expert run on the batch
+    d = torch.from_numpy(np.stack([plane, noisy]))[:, None]
+    r = torch.from_numpy(np.stack([rgb, rgb])).permute(0, 3, 1, 2).float() / 255
+    assert up.experts(d, r) == ["clean", "sensor"]
+    out = up.upscale(d, r)
+    torch.testing.assert_close(out[0], only_clean.upscale(d, r)[0], rtol=0, atol=0)
+    torch.testing.assert_close(out[1], alone.upscale(d, r)[1], rtol=0, atol=0)
+    # an all-invalid frame stays all-NaN (and is not "clean")
+    empty = np.zeros_like(plane)
+    assert up.experts(empty, rgb) == ["sensor"] and np.isnan(up.upscale(empty, rgb)).all()
+
+
+def test_weights_json_names_the_clean_expert(tmp_path):
+    from dsr_diff_ros.training.export import set_clean_expert
+
+    save_weights(_model(1), tmp_path / "clean")
+    save_weights(_model(0), tmp_path / "main")
+    with pytest.raises(FileNotFoundError):
+        set_clean_expert(tmp_path / "main", "missing", 2e-3)
+    set_clean_expert(tmp_path / "main", "clean", 2e-3, 0.95, calibration={"frames": 1})
+    up = Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    plane, noisy, _, rgb = _inputs()
+    assert up.clean is not None and "+clean@" in up.model_id and up.clean_min_valid == 0.95
+    assert up.experts(plane, rgb) == ["clean"] and up.experts(noisy, rgb) == ["sensor"]
+    assert Upscaler.from_pretrained(tmp_path / "main", device="cpu", experts=False).experts(plane, rgb) == ["sensor"]
+    js = tmp_path / "main.json"
+    meta = json.loads(js.read_text())
+    for bad in ({"weights": "clean"}, {"weights": "clean", "max_sigma": "x"}, "clean"):
+        js.write_text(json.dumps({**meta, "clean_expert": bad}))
+        with pytest.raises(WeightsError, match="clean_expert"):
+            Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    js.write_text(json.dumps({**meta, "clean_expert": {"weights": "nowhere", "max_sigma": 1e-3}}))
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    other = ModelConfig(**{**TINY.to_dict(), "z_ch": 3})
+    save_weights(DSRDiff(other), tmp_path / "clean")
+    js.write_text(json.dumps(meta | {"clean_expert": {"weights": "clean", "max_sigma": 1e-3}}))
+    with pytest.raises(WeightsError, match="share"):
+        Upscaler.from_pretrained(tmp_path / "main", device="cpu")
