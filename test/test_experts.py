@@ -88,3 +88,26 @@ def test_weights_json_names_the_clean_expert(tmp_path):
     js.write_text(json.dumps(meta | {"clean_expert": {"weights": "clean", "max_sigma": 1e-3}}))
     with pytest.raises(WeightsError, match="share"):
         Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+
+
+def test_shipped_experts_route_a_real_frame_by_its_degradation_and_the_clean_expert_earns_its_place():
+    """Shipped weights on a real Kinect frame (bundled sample, 640x480): the clean bicubic protocol goes to the
+    clean expert and is more accurate than with the sensor expert alone; the simulated sensor goes to v2."""
+    from dsr_diff_ros.data.degradations import degrade
+    from dsr_diff_ros.data.folder import RGBDFolder
+    from dsr_diff_ros.evaluation.metrics import compute_metrics
+    from tests_common import SAMPLE
+
+    up = Upscaler.from_pretrained(device="cpu")
+    alone = Upscaler.from_pretrained(device="cpu", experts=False)
+    assert up.clean is not None and alone.clean is None
+    s = RGBDFolder(SAMPLE).load(1)
+    rgb, gt = s.rgb, s.depth
+    gt_filled = np.where(gt > 0, gt, np.median(gt[gt > 0])).astype(np.float32)   # the protocols use dense GT
+    clean_lr = degrade(gt_filled, 4, "bicubic")
+    sensor_lr = degrade(gt, 4, "sensor", rng=0)
+    assert up.experts(clean_lr, rgb) == ["clean"] and up.experts(sensor_lr, rgb) == ["sensor"]
+    np.testing.assert_array_equal(up.upscale(sensor_lr, rgb), alone.upscale(sensor_lr, rgb))
+    e_up = compute_metrics(up.upscale(clean_lr, rgb), gt)["rmse"]
+    e_alone = compute_metrics(alone.upscale(clean_lr, rgb), gt)["rmse"]
+    assert e_up < e_alone, (e_up, e_alone)
