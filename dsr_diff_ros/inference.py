@@ -59,7 +59,7 @@ class Upscaler:
 
     def __init__(self, model: torch.nn.Module, config: dict, device: torch.device, precision: str = "auto",
                  model_id: str = "dsr_diff", clean: torch.nn.Module | None = None, clean_max_sigma: float = 0.0,
-                 clean_min_valid: float = 0.9):
+                 clean_min_valid: float = 0.999):
         self.device = device
         self.config = config
         self.model_id = model_id
@@ -87,7 +87,7 @@ class Upscaler:
         model, cfg = load_weights(st)
         model_id = f"{st.stem}@{hashlib.sha256(st.read_bytes()).hexdigest()[:10]}"
         spec = cfg.get("clean_expert") if experts else None
-        clean, max_sigma, min_valid = None, 0.0, 0.9
+        clean, max_sigma, min_valid = None, 0.0, 0.999
         if spec:
             try:
                 name, max_sigma = str(spec["weights"]), float(spec["max_sigma"])

@@ -73,7 +73,7 @@ def export_run(run_dir: str | Path, name: str = "dsr_diff_default", default_step
     return st_dst
 
 
-def set_clean_expert(main: str | Path, clean: str, max_sigma: float, min_valid: float = 0.9,
+def set_clean_expert(main: str | Path, clean: str, max_sigma: float, min_valid: float = 0.999,
                      calibration: dict | None = None) -> Path:
     """Name ``clean`` (weights in the same folder) as the clean-input expert of ``main`` in main's JSON: frames whose
     measured noise is at most ``max_sigma`` (fraction of the farthest depth) with at least ``min_valid`` valid LR
