@@ -22,12 +22,12 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dsr_diff_ros.data.degradations import degrade  # noqa: E402
-from dsr_diff_ros.data.real import read_middlebury, read_rgbdd  # noqa: E402
 from dsr_diff_ros.data.shared import shared_path  # noqa: E402
 from dsr_diff_ros.inference import resolve_weights  # noqa: E402
 from dsr_diff_ros.model.checkpoint import load_weights  # noqa: E402
 from dsr_diff_ros.model.degradation import image_noise  # noqa: E402
 from dsr_diff_ros.training.dataset import random_sensor  # noqa: E402
+from dsr_diff_ros.training.trainer import tune_frames  # noqa: E402
 
 
 def rmse(a: torch.Tensor, gt: torch.Tensor) -> float:
@@ -51,8 +51,7 @@ def main() -> int:
     torch.set_num_threads(a.threads)
     sensor, _ = load_weights(resolve_weights(a.sensor))
     clean, _ = load_weights(resolve_weights(a.clean))
-    frames = [(p.name, p.rgb, p.depth) for p in read_rgbdd(root / "rgbdd_train", "tune")[1::a.every]]
-    frames += [(p.name, p.rgb, p.depth / 64.0) for p in read_middlebury(root / "middlebury_train", "tune")]
+    frames = tune_frames(root, a.every, start=1)
     rng = np.random.default_rng(0)
     rows = []
     for k, (name, rgb, hr) in enumerate(frames):

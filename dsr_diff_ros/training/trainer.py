@@ -122,12 +122,18 @@ VAL_MODES = (("bicubic", 4.0, "bicubic"), ("x8", 8.0, "bicubic"), ("x16", 16.0, 
 VAL_KEYS = ("val_ratio", "val_ratio_bicubic", "val_ratio_sensor", "val_ratio_x8", "val_ratio_x16", "val_ratio_noisy")
 
 
+def tune_frames(data_root: Path, every: int = 4, start: int = 0) -> list[tuple]:
+    """(name, rgb uint8, depth) of the real **tune** split: every ``every``-th RGB-D-D tune scene from ``start``
+    (metres) and the Middlebury tune scenes (their values / 64). What validation and design decisions look at."""
+    frames = [(p.name, p.rgb, p.depth) for p in read_rgbdd(data_root / "rgbdd_train", "tune")[start::every]]
+    return frames + [(p.name, p.rgb, p.depth / 64.0) for p in read_middlebury(data_root / "middlebury_train", "tune")]
+
+
 def validation_set(data_root: Path | None, size: int = 128) -> list[tuple]:
     """(name/mode, rgb, hr, lr) for every frame and ``VAL_MODES`` mode. Real ``tune`` frames (8 RGB-D-D,
     5 Middlebury) when ``data_root`` has them, else 16 procedural scenes."""
     if data_root is not None:
-        frames = [(p.name, p.rgb, p.depth) for p in read_rgbdd(data_root / "rgbdd_train", "tune")[::4]]
-        frames += [(p.name, p.rgb, p.depth / 64.0) for p in read_middlebury(data_root / "middlebury_train", "tune")]
+        frames = tune_frames(data_root)
     else:
         gen = SceneGenerator(size, size)
         frames = [(f"scene{i}", *(lambda s: (s.rgb, s.depth))(gen(10 ** 6 + i))) for i in range(16)]
