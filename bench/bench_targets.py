@@ -66,8 +66,9 @@ def main() -> int:
     if up is None:
         print("bench_targets: the model could not be loaded", file=sys.stderr)
         return 2
-    # both experts when there are two (each frame runs one of them)
-    params = sum(p.numel() for m in (up.model, getattr(up, "clean", None)) if m is not None for p in m.parameters())
+    # every expert counts (each frame runs one of them)
+    nets = [up.model, up.clean] + [m for *_, m in up.clean_bands]
+    params = sum(p.numel() for m in nets if m is not None for p in m.parameters())
     depth, rgb = latency_input()
     latency = median_ms(lambda: up.upscale(depth, rgb), a.repeats)
     root = Path(a.data) if a.data else None

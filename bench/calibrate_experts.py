@@ -1,10 +1,12 @@
 """Choose the routing threshold between the sensor expert and the clean expert on the TUNE split.
 
     python bench/calibrate_experts.py [--sensor dsr_diff_default] [--clean dsr_diff_clean] [--every 2]
+                                      [--band dsr_diff_clean_x4:5.66 ...]
 
 For every tune frame (RGB-D-D every n-th + the Middlebury tune scenes) and 11 inputs (bicubic x2/3/4/8/16, heavy
 noise x4/x8, four random sensors) it records the measured noise (``degradation.image_noise``), the valid share
-of the LR pixels and both experts' RMSE, prints per-input ratios (clean / sensor expert) and, for a grid of
+of the LR pixels and both experts' RMSE (the clean expert of an input is the first ``--band`` whose max ratio
+holds its scale, else ``--clean``, as ``inference.Upscaler`` routes), prints per-input ratios (clean / sensor expert) and, for a grid of
 (min_valid, max_sigma), the geometric mean and the worst case of routed / sensor-expert RMSE. Writes
 ``bench/results/expert_calibration.json``. The thresholds go into the sensor expert's JSON with
 ``training.export.set_clean_expert``.
@@ -40,6 +42,8 @@ def main() -> int:
     ap.add_argument("--sensor", default="dsr_diff_default")
     ap.add_argument("--clean", default="dsr_diff_clean")
     ap.add_argument("--data", default=str(shared_path() or ""))
+    ap.add_argument("--band", action="append", default=[], metavar="WEIGHTS:MAX_RATIO",
+                    help="a clean expert for inputs upscaled by at most MAX_RATIO (repeatable)")
     ap.add_argument("--every", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "expert_calibration.json"))
@@ -51,6 +55,8 @@ def main() -> int:
     torch.set_num_threads(a.threads)
     sensor, _ = load_weights(resolve_weights(a.sensor))
     clean, _ = load_weights(resolve_weights(a.clean))
+    bands = sorted((float(b.rsplit(":", 1)[1]), load_weights(resolve_weights(b.rsplit(":", 1)[0]))[0])
+                   for b in a.band), key=lambda t: t[0])
     frames = tune_frames(root, a.every, start=1)
     rng = np.random.default_rng(0)
     rows = []
@@ -64,7 +70,7 @@ def main() -> int:
             with torch.no_grad():
                 p = sensor.prepare(d, r)
                 res = {nm: rmse(m.run(d, r, steps=1, prepared=p).depth, h) for nm, m in
-                       (("sensor_expert", sensor), ("clean_expert", clean))}
+                       (("sensor_expert", sensor), ("clean_expert", next((m for mr, m in bands if s <= mr), clean)))}
                 bic = F.interpolate(p.lr[:, :1], size=hr.shape, mode="bicubic", align_corners=False) * p.scale
                 res["bicubic"] = rmse(bic, h)
             rows.append(dict(frame=name, mode=mode, scale=s, noise=float(image_noise(p.lr)[0]),
@@ -86,7 +92,8 @@ def main() -> int:
                              worst=float(np.exp(max(lr))), to_clean=int(sum(x != 0.0 for x in lr))))
             print("  min_valid {min_valid} max_sigma {max_sigma}: routed / sensor expert {routed_vs_sensor:.4f}, "
                   "worst {worst:.3f}, {to_clean} inputs to the clean expert".format(**grid[-1]))
-    Path(a.out).write_text(json.dumps({"sensor": a.sensor, "clean": a.clean, "rows": rows, "grid": grid}, indent=1))
+    Path(a.out).write_text(json.dumps({"sensor": a.sensor, "clean": a.clean, "bands": a.band, "rows": rows,
+                                       "grid": grid}, indent=1))
     print(f"wrote {a.out}")
     return 0
 

@@ -52,14 +52,17 @@ class Upscaler:
     ``clean`` for clean inputs (the field's bicubic protocols, rendered depth). Each frame goes to ``clean`` when
     its measured noise (``model.degradation.image_noise``: sigma as a fraction of the farthest depth) is at most
     ``clean_max_sigma`` and at least ``clean_min_valid`` of its LR pixels are valid (sensors leave holes), else
-    to ``model``; ``experts()`` says which. The weights JSON of ``model`` names its clean expert
-    (``"clean_expert": {"weights": NAME, "max_sigma": S, "min_valid": V}``); ``from_pretrained(...,
-    experts=False)`` loads the sensor expert alone.
+    to ``model``. Clean frames may further go by scale band: ``clean_bands`` holds (max_ratio, name, expert)
+    entries; a call whose ratio (output / input size, geometric mean of both axes) is at most an entry's
+    max_ratio uses the first such expert instead of ``clean``. ``experts()`` says which expert each frame gets.
+    The weights JSON of ``model`` names them (``"clean_expert": {"weights": NAME, "max_sigma": S, "min_valid": V,
+    "bands": [{"weights": NAME, "max_ratio": R, "name": LABEL}, ...]}``); ``from_pretrained(..., experts=False)``
+    loads the sensor expert alone.
     """
 
     def __init__(self, model: torch.nn.Module, config: dict, device: torch.device, precision: str = "auto",
                  model_id: str = "dsr_diff", clean: torch.nn.Module | None = None, clean_max_sigma: float = 0.0,
-                 clean_min_valid: float = 0.999):
+                 clean_min_valid: float = 0.999, clean_bands=()):
         self.device = device
         self.config = config
         self.model_id = model_id
@@ -69,10 +72,15 @@ class Upscaler:
             raise ValueError(f"precision must be auto|fp32|fp16|bf16, got {precision!r}")
         self.precision = precision
         self.model = model.to(device).eval().to(memory_format=torch.channels_last)
-        self.clean = clean.to(device).eval().to(memory_format=torch.channels_last) if clean is not None else None
-        if clean is not None and (clean.cfg.unshuffle, clean.cfg.z_ch, clean.cfg.timesteps) != (
-                model.cfg.unshuffle, model.cfg.z_ch, model.cfg.timesteps):
-            raise WeightsError("the clean expert must share the working grid, prior channels and steps of the model")
+        ready = lambda m: m.to(device).eval().to(memory_format=torch.channels_last)  # noqa: E731
+        self.clean = ready(clean) if clean is not None else None
+        if clean_bands and clean is None:
+            raise ValueError("clean_bands need a clean expert (for the ratios outside every band)")
+        self.clean_bands = sorted((float(r), str(n), ready(m)) for r, n, m in clean_bands)
+        for m in [clean] + [m for *_, m in self.clean_bands]:
+            if m is not None and (m.cfg.unshuffle, m.cfg.z_ch, m.cfg.timesteps) != (
+                    model.cfg.unshuffle, model.cfg.z_ch, model.cfg.timesteps):
+                raise WeightsError("the clean experts must share the working grid, prior channels and steps of the model")
         self.clean_max_sigma, self.clean_min_valid = float(clean_max_sigma), float(clean_min_valid)
         self.num_steps = int(model.cfg.timesteps)
         self.default_steps = int(config.get("default_steps", self.num_steps))
@@ -87,20 +95,32 @@ class Upscaler:
         model, cfg = load_weights(st)
         model_id = f"{st.stem}@{hashlib.sha256(st.read_bytes()).hexdigest()[:10]}"
         spec = cfg.get("clean_expert") if experts else None
-        clean, max_sigma, min_valid = None, 0.0, 0.999
+        clean, max_sigma, min_valid, bands = None, 0.0, 0.999, []
         if spec:
             try:
                 name, max_sigma = str(spec["weights"]), float(spec["max_sigma"])
                 min_valid = float(spec.get("min_valid", min_valid))
+                band_specs = [(str(b["weights"]), float(b["max_ratio"]), str(b.get("name", b["weights"])))
+                              for b in spec.get("bands", [])]
+                if any(not r > 1 for _, r, _ in band_specs):
+                    raise ValueError("max_ratio <= 1")
             except (KeyError, TypeError, ValueError, AttributeError):
                 raise WeightsError(f"{st.with_suffix('.json')}: clean_expert must be "
-                                   f'{{"weights": NAME, "max_sigma": S, "min_valid": V}}, got {spec!r}') from None
-            cst = paths_for(st.parent / name)[0]
-            cst = cst if cst.exists() else resolve_weights(name)
-            clean, _ = load_weights(cst)
-            model_id += f"+{cst.stem}@{hashlib.sha256(cst.read_bytes()).hexdigest()[:10]}"
+                                   f'{{"weights": NAME, "max_sigma": S, "min_valid": V, "bands": '
+                                   f'[{{"weights": NAME, "max_ratio": R > 1}}, ...]}}, got {spec!r}') from None
+
+            def load(nm: str):
+                cst = paths_for(st.parent / nm)[0]
+                cst = cst if cst.exists() else resolve_weights(nm)
+                return load_weights(cst)[0], f"+{cst.stem}@{hashlib.sha256(cst.read_bytes()).hexdigest()[:10]}"
+            clean, tag = load(name)
+            model_id += tag
+            for nm, r, label in band_specs:
+                m, tag = load(nm)
+                bands.append((r, label, m))
+                model_id += tag
         return cls(model, cfg, dev, precision, model_id=model_id, clean=clean, clean_max_sigma=max_sigma,
-                   clean_min_valid=min_valid)
+                   clean_min_valid=min_valid, clean_bands=bands)
 
     # -- inputs ------------------------------------------------------------------------------------------
     @staticmethod
@@ -157,20 +177,28 @@ class Upscaler:
         valid = p.lr[:, 1].flatten(1).mean(1)
         return (image_noise(p.lr) <= self.clean_max_sigma) & (valid >= self.clean_min_valid)
 
+    def _clean_expert(self, d: torch.Tensor, r: torch.Tensor) -> tuple[str, torch.nn.Module | None]:
+        """(label, module) of the clean expert for this call's ratio: the first band that holds it, else "clean"."""
+        ratio = float(np.sqrt(r.shape[-2] * r.shape[-1] / (d.shape[-2] * d.shape[-1])))
+        return next(((n, m) for mr, n, m in self.clean_bands if ratio <= mr), ("clean", self.clean))
+
     @torch.inference_mode()
     def experts(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor) -> list[str]:
-        """Which expert each frame goes to: "clean" or "sensor" (always "sensor" without a clean expert)."""
+        """Which expert each frame goes to: "sensor", "clean" or a clean band's label (always "sensor" without
+        a clean expert)."""
         d, r, _ = self._to_tensors(depth_lr, rgb)
-        return ["clean" if c else "sensor" for c in self._clean_mask(self.model.prepare(d, r)).tolist()]
+        label = self._clean_expert(d, r)[0]
+        return [label if c else "sensor" for c in self._clean_mask(self.model.prepare(d, r)).tolist()]
 
-    def _routed(self, p, fn):
+    def _routed(self, p, d, r, fn):
         """fn(model) -> a batch tensor, from each frame's expert (both run only when a batch mixes them)."""
         clean = self._clean_mask(p)
         if not clean.any():
             return fn(self.model)
+        expert = self._clean_expert(d, r)[1]
         if clean.all():
-            return fn(self.clean)
-        a, b = fn(self.model), fn(self.clean)
+            return fn(expert)
+        a, b = fn(self.model), fn(expert)
         return torch.where(clean.view(-1, *([1] * (a.ndim - 1))), b, a)
 
     # -- the call ------------------------------------------------------------------------------------------
@@ -185,14 +213,15 @@ class Upscaler:
             if depth_hr is not None:
                 h = torch.as_tensor(depth_hr, dtype=torch.float32, device=self.device)
                 h = h.reshape(1, 1, *h.shape[-2:]) if h.ndim == 2 else h
-            if prior_only:
-                z = self._routed(p, lambda m: m.guidance(p, self._steps(steps), seed=seed)).float()
+            if prior_only:   # GRN's prior, or GGN's from the HR ground truth (oracle)
+                z = self._routed(p, d, r, lambda m: m.guidance_gt(p, h) if h is not None else
+                                 m.guidance(p, self._steps(steps), seed=seed)).float()
                 return z[0].cpu().numpy() if numpy_io else z
 
             def forward(m):
                 zm = m.guidance_gt(p, h) if h is not None else z
                 return m.run(d, r, steps=self._steps(steps), z=zm, seed=seed, prepared=p).depth
-            out = self._routed(p, forward)
+            out = self._routed(p, d, r, forward)
         out = torch.where(p.lr[:, 1:].amax(dim=(2, 3), keepdim=True) > 0, out, torch.full_like(out, float("nan")))
         if not fill_holes:
             out = torch.where(p.support, out, torch.full_like(out, float("nan")))
@@ -230,13 +259,7 @@ class Upscaler:
 
     def oracle_guidance(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor, depth_hr: ArrayOrTensor) -> ArrayOrTensor:
         """GGN's prior from the HR ground truth (same shape as ``guidance``; evaluation and ablations only)."""
-        d, r, numpy_io = self._to_tensors(depth_lr, rgb)
-        with torch.inference_mode():
-            p = self.model.prepare(d, r)
-            h = torch.as_tensor(depth_hr, dtype=torch.float32, device=self.device)
-            h = h.reshape(1, 1, *h.shape[-2:]) if h.ndim == 2 else h
-            z = self._routed(p, lambda m: m.guidance_gt(p, h)).float()
-        return z[0].cpu().numpy() if numpy_io else z
+        return self._run(depth_lr, rgb, None, True, depth_hr=depth_hr, prior_only=True)
 
     def warmup(self, rgb_hw: tuple[int, int] = (480, 640), depth_hw: tuple[int, int] = (120, 160),
                iterations: int = 2) -> None:

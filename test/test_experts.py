@@ -90,6 +90,41 @@ def test_weights_json_names_the_clean_expert(tmp_path):
         Upscaler.from_pretrained(tmp_path / "main", device="cpu")
 
 
+def test_clean_frames_go_to_the_scale_band_expert_that_holds_their_ratio(tmp_path):
+    """A clean band for ratios <= 5.66: x4 calls use it, x8 calls the general clean expert, noisy frames the sensor
+    expert at any ratio; the JSON names the band and bad band entries are refused."""
+    from dsr_diff_ros.training.export import set_clean_expert
+
+    for seed, name in ((0, "main"), (1, "clean"), (2, "x4")):
+        save_weights(_model(seed), tmp_path / name)
+    with pytest.raises(FileNotFoundError, match="nope"):
+        set_clean_expert(tmp_path / "main", "clean", 2e-3, bands=[{"weights": "nope", "max_ratio": 5.66}])
+    with pytest.raises(ValueError, match="max_ratio"):
+        set_clean_expert(tmp_path / "main", "clean", 2e-3, bands=[{"weights": "x4", "max_ratio": 1.0}])
+    set_clean_expert(tmp_path / "main", "clean", 2e-3, 0.99, bands=[{"weights": "x4", "max_ratio": 5.66,
+                                                                     "name": "clean_x4"}])
+    up = Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    only = {n: Upscaler.from_pretrained(tmp_path / n, device="cpu") for n in ("main", "clean", "x4")}
+    assert "+x4@" in up.model_id and [(r, n) for r, n, _ in up.clean_bands] == [(5.66, "clean_x4")]
+    plane, noisy, _, rgb = _inputs()
+    rgb8 = np.repeat(np.repeat(rgb, 2, 0), 2, 1)                       # the same frames at x8
+    assert up.experts(plane, rgb) == ["clean_x4"] and up.experts(plane, rgb8) == ["clean"]
+    assert up.experts(noisy, rgb) == ["sensor"] and up.experts(noisy, rgb8) == ["sensor"]
+    np.testing.assert_array_equal(up.upscale(plane, rgb), only["x4"].upscale(plane, rgb))
+    np.testing.assert_array_equal(up.upscale(plane, rgb8), only["clean"].upscale(plane, rgb8))
+    np.testing.assert_array_equal(up.guidance(plane, rgb), only["x4"].guidance(plane, rgb))
+    np.testing.assert_array_equal(up.upscale(noisy, rgb), only["main"].upscale(noisy, rgb))
+    assert Upscaler.from_pretrained(tmp_path / "main", device="cpu", experts=False).clean_bands == []
+    js = tmp_path / "main.json"
+    meta = json.loads(js.read_text())
+    for bad in ([{"weights": "x4"}], [{"weights": "x4", "max_ratio": 0.5}], "x4"):
+        js.write_text(json.dumps({**meta, "clean_expert": {**meta["clean_expert"], "bands": bad}}))
+        with pytest.raises(WeightsError, match="clean_expert"):
+            Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    with pytest.raises(ValueError, match="clean expert"):
+        Upscaler(_model(0), {}, torch.device("cpu"), clean_bands=[(5.66, "x4", _model(2))])
+
+
 def test_shipped_experts_route_a_real_frame_by_its_degradation_and_the_clean_expert_earns_its_place():
     """Shipped weights on a real Kinect frame (bundled sample, 640x480): the clean bicubic protocol goes to the
     clean expert and is more accurate than with the sensor expert alone; the simulated sensor goes to v2."""

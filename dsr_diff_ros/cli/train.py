@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
                          "features; deg_ch=3: the measured noise maps and ratio into the prior embedding); "
                          "repeatable")
     ap.add_argument("--mix", action="append", default=[], metavar="KEY=P",
-                    help="training mix: a BatchSpec probability (p_x4, p_bicubic, p_noisy_bicubic, ...); repeatable")
+                    help="training mix: a BatchSpec probability (p_x4, p_bicubic, p_noisy_bicubic, ...) or scale_range=LO:HI; "
+                         "repeatable")
     ap.add_argument("--workers", type=int, default=1, help="data-generation worker processes")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     ap.add_argument("--seed", type=int, default=0)
@@ -69,7 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError:
             ap.error(f"{flag} takes KEY=VALUE ({cast.__name__}), got {values}")
 
-    grow, mix = pairs(a.grow, int, "--grow"), pairs(a.mix, float, "--mix")
+    def number_or_range(v: str):   # "0.2" or "2:5.66" (scale_range)
+        return tuple(float(x) for x in v.split(":")) if ":" in v else float(v)
+
+    number_or_range.__name__ = "number or LO:HI"
+    grow, mix = pairs(a.grow, int, "--grow"), pairs(a.mix, number_or_range, "--mix")
     mcfg = ModelConfig(fusion=a.fusion, refine_ch=a.refine_ch or 0, refine_feat=a.refine_feat,
                        **({"dim": a.dim} if a.dim else {}))
     cfg = TrainConfig(out=a.out, stage=a.stage, iters=a.iters, batch=a.batch, patch=a.patch, lr=a.lr,

@@ -59,7 +59,7 @@ class BatchSpec:
     patch: int = 128
     p_x4: float = 0.35
     p_sensor_ratio: float = 0.2
-    scale_range: tuple = (2.0, 16.0)
+    scale_range: tuple = (2.0, 16.0)   # (lo, hi) of the log-uniform ratios; sensor ratios outside it are skipped
     p_bicubic: float = 0.4
     p_noisy_bicubic: float = 0.1
     p_noise_z2: float = 0.5       # share of the noisy bicubic samples whose sigma grows with z^2 (else constant)
@@ -106,9 +106,10 @@ class TrainingBatches(Dataset):
         r = rng.random()
         if r < s.p_x4:
             return 4.0
-        if r < s.p_x4 + s.p_sensor_ratio:
-            return float(rng.choice(SENSOR_RATIOS))
         lo, hi = s.scale_range
+        sensor = [q for q in SENSOR_RATIOS if lo <= q <= hi]
+        if r < s.p_x4 + s.p_sensor_ratio and sensor:
+            return float(rng.choice(sensor))
         return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
     def _crop(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

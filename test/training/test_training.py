@@ -249,7 +249,8 @@ def test_grow_starts_as_the_same_function_then_its_new_blocks_learn(tmp_path):
     with pytest.raises(ValueError, match="cannot grow"):
         grow(small, refine_feat=2)                # no refinement to feed
     # the command line says what is wrong instead of a traceback
-    for bad in (["--grow", "foo=1"], ["--grow", "fuse_blocks=x"], ["--mix", "p_bogus=0.1"]):
+    for bad in (["--grow", "foo=1"], ["--grow", "fuse_blocks=x"], ["--mix", "p_bogus=0.1"],
+                ["--mix", "scale_range=8"], ["--mix", "p_x4=1:2"], ["--mix", "scale_range=9:4"]):
         save_weights(small, tmp_path / "w")
         r = subprocess.run([sys.executable, "-m", "dsr_diff_ros.cli.train", "--stage", "2", "--init", str(tmp_path / "w"),
                             "--out", str(tmp_path / "r"), "--data-root", "none", "--iters", "1", "--workers", "0",
@@ -278,3 +279,20 @@ def test_stage2_grow_trains_and_resumes_and_logs_every_validation_mode(tmp_path)
     rows = list(csv.DictReader(open(log)))
     assert set(VAL_KEYS) <= set(rows[0]) and rows[-1]["iteration"] == "4"
     assert all(float(rows[-1][k]) > 0 for k in VAL_KEYS)
+
+
+def test_a_scale_band_mix_draws_only_ratios_inside_the_band():
+    """``--mix scale_range=LO:HI`` (a scale-band expert): every ratio, sensor ratios included, lies in the band;
+    a band with no sensor ratio falls back to the continuous range."""
+    from dsr_diff_ros.training.dataset import SENSOR_RATIOS
+    from dsr_diff_ros.training.trainer import mix_overrides
+
+    rng = np.random.default_rng(0)
+    for band, p_x4 in (((2.0, 5.66), 0.3), ((5.5, 17.0), 0.0)):
+        ds = TrainingBatches(BatchSpec(**mix_overrides({"scale_range": band, "p_x4": p_x4, "p_sensor_ratio": 0.5})))
+        drawn = [ds._scale(rng) for _ in range(400)]
+        assert all(band[0] <= q <= band[1] for q in drawn)
+        inside = [q for q in SENSOR_RATIOS if band[0] <= q <= band[1]]
+        assert bool(inside) == any(q in inside for q in drawn)
+        assert len(set(drawn)) > 50         # the continuous part (>= 20 %) is still there
+
