@@ -3,8 +3,8 @@
     python bench/calibrate_experts.py [--sensor dsr_diff_default] [--clean dsr_diff_clean] [--every 2]
                                       [--band dsr_diff_clean_x4:5.66 ...]
 
-For every tune frame (RGB-D-D every n-th + the Middlebury tune scenes) and 11 inputs (bicubic x2/3/4/8/16, heavy
-noise x4/x8, four random sensors) it records the measured noise (``degradation.image_noise``), the valid share
+For every tune frame (RGB-D-D every n-th + the Middlebury tune scenes) and 13 inputs (bicubic x2/3/4/8/16, heavy
+noise x4/x8, four random sensors, two random sensors with their holes filled) it records the measured noise (``degradation.image_noise``), the valid share
 of the LR pixels and both experts' RMSE (the clean expert of an input is the first ``--band`` whose max ratio
 holds its scale, else ``--clean``, as ``inference.Upscaler`` routes), prints per-input ratios (clean / sensor expert) and, for a grid of
 (min_valid, max_sigma), the geometric mean and the worst case of routed / sensor-expert RMSE. Writes
@@ -25,6 +25,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dsr_diff_ros.data.degradations import degrade  # noqa: E402
 from dsr_diff_ros.data.shared import shared_path  # noqa: E402
+from dsr_diff_ros.evaluation.baselines import fill_nearest  # noqa: E402
 from dsr_diff_ros.inference import resolve_weights  # noqa: E402
 from dsr_diff_ros.model.checkpoint import load_weights  # noqa: E402
 from dsr_diff_ros.model.degradation import image_noise  # noqa: E402
@@ -55,18 +56,21 @@ def main() -> int:
     torch.set_num_threads(a.threads)
     sensor, _ = load_weights(resolve_weights(a.sensor))
     clean, _ = load_weights(resolve_weights(a.clean))
-    bands = sorted((float(b.rsplit(":", 1)[1]), load_weights(resolve_weights(b.rsplit(":", 1)[0]))[0])
-                   for b in a.band), key=lambda t: t[0])
+    bands = sorted(((float(b.rsplit(":", 1)[1]), load_weights(resolve_weights(b.rsplit(":", 1)[0]))[0])
+                    for b in a.band), key=lambda t: t[0])
     frames = tune_frames(root, a.every, start=1)
-    rng = np.random.default_rng(0)
+    rng, rng_filled = np.random.default_rng(0), np.random.default_rng(1)   # the filled cases leave the rest as before
     rows = []
     for k, (name, rgb, hr) in enumerate(frames):
         cases = [("bicubic", s, None) for s in (2, 3, 4, 8, 16)] + [("noisy", 4, None), ("noisy", 8, None)]
         cases += [("sensor", float(s), random_sensor(rng)) for s in (640 / 240, 4, 4, 640 / 120)]
+        cases += [("filled", float(s), random_sensor(rng_filled)) for s in (512 / 192, 4)]   # holes filled, as some
+        # datasets ship real sensor depth (e.g. RGB-D-D's hole-filled phone ToF): no holes to tell them apart
         r = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
         h = torch.from_numpy(hr)[None, None]
         for mode, s, sm in cases:
-            d = torch.from_numpy(degrade(hr, s, mode, sm, rng=k))[None, None]
+            lr = degrade(hr, s, "sensor" if mode == "filled" else mode, sm, rng=k)
+            d = torch.from_numpy(fill_nearest(lr) if mode == "filled" else lr)[None, None]
             with torch.no_grad():
                 p = sensor.prepare(d, r)
                 res = {nm: rmse(m.run(d, r, steps=1, prepared=p).depth, h) for nm, m in
@@ -77,7 +81,7 @@ def main() -> int:
                              valid=float(p.lr[0, 1].mean()), **res))
     ratio = lambda r: r["clean_expert"] / r["sensor_expert"]  # noqa: E731
     print(f"{len(rows)} inputs; clean / sensor expert RMSE (geometric mean, worst)")
-    for mode in ("bicubic", "noisy", "sensor"):
+    for mode in ("bicubic", "noisy", "sensor", "filled"):
         for s in sorted({r["scale"] for r in rows if r["mode"] == mode}):
             rs = [r for r in rows if r["mode"] == mode and r["scale"] == s]
             print(f"  {mode:8s} x{s:<5.2f} n={len(rs):2d} noise {min(r['noise'] for r in rs):.4f}-"

@@ -23,6 +23,7 @@ from ..data.colour import degrade_colour, random_colour
 from ..data.degradations import SensorModel, bicubic_downsample, degrade, noisy_downsample
 from ..data.real import RealPair, middlebury_to_metres
 from ..data.synthetic import SceneGenerator
+from ..evaluation.baselines import fill_nearest
 
 # RGB width / depth width of real rigs: 512x384 over 192x144 (phone ToF, RGB-D-D), 640x480 over 160x120,
 # 224x172 (pmd), 240x180, 320x240; 1280x720 over 240x180 and 320x240.
@@ -64,6 +65,8 @@ class BatchSpec:
     p_noisy_bicubic: float = 0.1
     p_noise_z2: float = 0.5       # share of the noisy bicubic samples whose sigma grows with z^2 (else constant)
     p_colour_sensor: float = 0.7
+    p_fill: float = 0.0           # share of the sensor samples with their holes filled (nearest valid LR pixel), as
+    #                               datasets that ship hole-filled sensor depth (RGB-D-D's phone ToF)
     p_colour_bicubic: float = 0.25
     max_shift: float = 4.0
     p_synthetic: float = 0.3      # share of samples from the procedural bank (the rest: real pairs)
@@ -153,6 +156,8 @@ class TrainingBatches(Dataset):
             p_col = s.p_colour_bicubic
         else:
             lr = degrade(d, scale, "sensor", random_sensor(rng), rng, rgb=rgb)
+            if s.p_fill and rng.random() < s.p_fill and (lr > 0).any():   # (no draw when 0: same stream)
+                lr = fill_nearest(lr)
             p_col = s.p_colour_sensor
         if rng.random() < p_col:
             rgb = degrade_colour(rgb, random_colour(rng, s.max_shift), rng)

@@ -296,3 +296,13 @@ def test_a_scale_band_mix_draws_only_ratios_inside_the_band():
         assert bool(inside) == any(q in inside for q in drawn)
         assert len(set(drawn)) > 50         # the continuous part (>= 20 %) is still there
 
+
+
+def test_filled_sensor_samples_have_no_holes_and_keep_their_values():
+    """``p_fill``: sensor samples with their holes filled from the nearest valid pixel (valid pixels unchanged)."""
+    base = dict(batch=4, patch=64, p_bicubic=0.0, p_noisy_bicubic=0.0, bank_size=4, p_synthetic=1.0)
+    holes = TrainingBatches(BatchSpec(**base), seed=5)[0]["depth_lr"]
+    filled = TrainingBatches(BatchSpec(**base, p_fill=1.0), seed=5)[0]["depth_lr"]
+    assert (holes <= 0).any() and (filled > 0).all()
+    h, f = holes[0], filled[0]                 # the first sample is drawn alike (the fill's draw comes after it)
+    assert (h <= 0).any() and torch.equal(f[h > 0], h[h > 0])
