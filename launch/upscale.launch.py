@@ -3,7 +3,7 @@
     ros2 launch dsr_diff_ros upscale.launch.py rgb_image:=/camera/color/image_raw \
         depth_image:=/camera/aligned_depth_to_color/image_raw device:=cuda steps:=2 use_shm:=true
 
-Loads config/upscale.yaml; launch arguments override the device, steps, weights, lazy, use_sim_time and the
+Loads config/upscale.yaml; launch arguments override the device, steps, weights, experts, lazy, use_sim_time and the
 four input topics. use_shm:=true points Fast DDS at config/fastdds_shm.xml (shared-memory transport) through
 FASTDDS_DEFAULT_PROFILES_FILE.
 
@@ -48,6 +48,8 @@ def generate_launch_description():
         DeclareLaunchArgument("device", default_value="auto", description="auto | cuda | cpu"),
         DeclareLaunchArgument("steps", default_value="2", description="Diffusion steps per frame"),
         DeclareLaunchArgument("weights", default_value="", description="Weights name/path; empty: default"),
+        DeclareLaunchArgument("experts", default_value="auto", choices=["auto", "sensor"],
+                              description="auto: sensor or clean-input expert per frame; sensor: the sensor expert"),
         DeclareLaunchArgument("use_sim_time", default_value="false", description="Use /clock"),
         DeclareLaunchArgument("lazy", default_value="true",
                               description="Subscribe to the inputs only while an output has a subscriber"),
@@ -67,6 +69,7 @@ def generate_launch_description():
             "device": cfg("device"),
             "steps": ParameterValue(cfg("steps"), value_type=int),
             "weights": cfg("weights"),
+            "experts": cfg("experts"),
             "use_sim_time": ParameterValue(cfg("use_sim_time"), value_type=bool),
             "lazy": ParameterValue(cfg("lazy"), value_type=bool),
             "publish_points": ParameterValue(EqualsSubstitution(cfg("cloud"), "node"), value_type=bool),

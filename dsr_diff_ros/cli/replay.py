@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     m = p.add_argument_group("model and pipeline")
     m.add_argument("--model", default="dsr_diff", help="dsr_diff, or a baseline name (bicubic, guided, ...)")
     m.add_argument("--weights", default=None, help="weights file/folder (default: the shipped weights)")
+    m.add_argument("--experts", choices=("auto", "sensor"), default="auto",
+                   help="auto: each frame to the sensor or a clean-input expert by its noise and holes; "
+                        "sensor: the sensor expert only")
     m.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:0 ...")
     m.add_argument("--steps", type=int, default=None, help="diffusion steps (default: the model's)")
     m.add_argument("--fill-holes", action="store_true", help="fill output pixels without input support")
@@ -114,7 +117,7 @@ def run(a) -> int:
         opts = options_from_args(a)
         out = Path(a.out) if a.out else default_out(a.bag)
         check_bag(a.bag, opts)  # fail fast on a bad bag / missing topics, before loading the model
-        upscaler = load_model(a.model, a.weights, a.device)
+        upscaler = load_model(a.model, a.weights, a.device, a.experts)
         pipe = Pipeline(upscaler, steps=a.steps, register=a.register, fill_holes=a.fill_holes,
                         compute_points=a.points, decimation=a.decimation)
         res = Replay(pipe, opts).run(a.bag, out)

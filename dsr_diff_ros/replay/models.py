@@ -25,8 +25,9 @@ class BaselineUpscaler:
         pass
 
 
-def load_model(model: str = "dsr_diff", weights: Optional[str] = None, device: str = "auto"):
-    """``dsr_diff`` -> ``Upscaler.from_pretrained(weights, device)``; a baseline name -> ``BaselineUpscaler``.
+def load_model(model: str = "dsr_diff", weights: Optional[str] = None, device: str = "auto", experts: str = "auto"):
+    """``dsr_diff`` -> ``Upscaler.from_pretrained(weights, device)`` (experts "sensor": the sensor expert alone);
+    a baseline name -> ``BaselineUpscaler``.
 
     Raises RuntimeError with a clear message when the weights cannot be found."""
     if model in ("dsr_diff", "dsr-diff", "model"):
@@ -36,7 +37,7 @@ def load_model(model: str = "dsr_diff", weights: Optional[str] = None, device: s
             raise RuntimeError(f"the DSR-Diff Upscaler is not available ({e}); use --model bicubic to run the "
                                "replay plumbing with a baseline") from None
         try:
-            return Upscaler.from_pretrained(weights, device=device)
+            return Upscaler.from_pretrained(weights, device=device, experts=experts == "auto")
         except FileNotFoundError as e:
             raise RuntimeError(f"DSR-Diff weights not found ({e}); pass --weights PATH, or --model bicubic to run "
                                "the replay plumbing with a baseline") from None

@@ -35,11 +35,12 @@ except ImportError:  # message not built: stats topic disabled
     UpscaleStats = None
 
 
-def load_upscaler(weights: str, device: str):
-    """Upscaler.from_pretrained(weights or None, device) (imported lazily: torch is heavy)."""
+def load_upscaler(weights: str, device: str, experts: str = "auto"):
+    """Upscaler.from_pretrained(weights or None, device); experts "sensor": the sensor expert alone (imported
+    lazily: torch is heavy)."""
     from .. import Upscaler
 
-    return Upscaler.from_pretrained(weights or None, device=device)
+    return Upscaler.from_pretrained(weights or None, device=device, experts=experts == "auto")
 
 
 class UpscaleNode(Node):
@@ -50,7 +51,7 @@ class UpscaleNode(Node):
         super().__init__(node_name, **node_kwargs)
         self.p = params.declare_all(self)
         log = self.get_logger()
-        self.up = upscaler if upscaler is not None else load_upscaler(self.p["weights"], self.p["device"])
+        self.up = upscaler if upscaler is not None else load_upscaler(self.p["weights"], self.p["device"], self.p["experts"])
         self.device = str(getattr(self.up, "device", "cpu"))
         self.model_id = str(getattr(self.up, "model_id", "unknown"))
         steps = params.declare_steps(self, int(getattr(self.up, "num_steps", 1000)),

@@ -7,6 +7,9 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 PARAMS = {
     "device": ("auto", "Inference device: auto (CUDA when available), cuda or cpu", None, True),
     "weights": ("", "Model weights (name or path to .safetensors); empty: the shipped default", None, True),
+    "experts": ("auto", "auto: each frame goes to the sensor expert or to a clean-input expert by its measured noise "
+                        "and holes (docs/model.md); sensor: always the sensor expert (a camera that delivers quiet, "
+                        "hole-filled depth, which could pass for a clean input)", None, True),
     "cpu_threads": (0, "PyTorch intra-op threads when inferring on the CPU; 0: auto = cores - 1 (at least 1), so "
                        "the ROS executor keeps a core: oversubscribed OpenMP threads stall inference", (0, 256), True),
     "warmup": (True, "Run one dummy inference at start-up so the first frame is not slow", None, True),
@@ -32,7 +35,7 @@ PARAMS = {
     "input_check_delay": (3.0, "Warn about silent inputs (no publisher / QoS mismatch) after this [s]",
                           (0.5, 600.0), True),
 }
-CHOICES = {"device": ("auto", "cuda", "cpu"), "output_encoding": ("32FC1", "16UC1")}
+CHOICES = {"device": ("auto", "cuda", "cpu"), "output_encoding": ("32FC1", "16UC1"), "experts": ("auto", "sensor")}
 
 
 def descriptor(name: str, description: str, rng, read_only: bool, default) -> ParameterDescriptor:

@@ -154,3 +154,14 @@ def test_demo_runs(tmp_path, capsys):
     assert demo.main(["--out", str(tmp_path / "demo"), "--model", "bicubic", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "| guided | 5 |" in out and (tmp_path / "demo" / "report.md").exists()
+
+
+def test_replay_experts_option_loads_the_sensor_expert_alone(sim_bag, tmp_path):
+    from dsr_diff_ros.cli import replay as rp
+    from dsr_diff_ros.replay.models import load_model
+
+    assert load_model("dsr_diff", None, "cpu", "sensor").clean is None
+    assert load_model("dsr_diff", None, "cpu").clean is not None
+    with pytest.raises(SystemExit) as e:
+        rp.main([str(sim_bag), "-o", str(tmp_path / "o"), "--experts", "clean"])
+    assert e.value.code == 2

@@ -55,3 +55,22 @@ def test_cli_prints_the_start_up_error_not_an_attribute_error(tmp_path):
     assert p.returncode != 0
     assert "missing_weights" in p.stderr and "not found" in p.stderr, p.stderr[-2000:]
     assert "AttributeError" not in p.stderr, p.stderr[-2000:]
+
+
+def test_experts_parameter_loads_the_sensor_expert_alone(ctx):
+    """experts:=sensor -> no clean-input expert (each frame runs the sensor expert); auto -> the shipped routing;
+    a value outside the choices is refused with the parameter's name."""
+    over = [Parameter("device", value="cpu"), Parameter("warmup", value=False)]
+    node = UpscaleNode(context=ctx, parameter_overrides=over + [Parameter("experts", value="sensor")])
+    try:
+        assert node.up.clean is None and node.up.clean_bands == [] and "+" not in node.up.model_id
+    finally:
+        node.destroy_node()
+    node = UpscaleNode(context=ctx, parameter_overrides=over)
+    try:
+        assert node.up.clean is not None
+    finally:
+        node.destroy_node()
+    with pytest.raises(ValueError, match="experts"):
+        UpscaleNode(context=ctx, parameter_overrides=over + [Parameter("experts", value="clean")])
+    rclpy.shutdown(context=ctx)
