@@ -56,13 +56,13 @@ class Upscaler:
     entries; a call whose ratio (output / input size, geometric mean of both axes) is at most an entry's
     max_ratio uses the first such expert instead of ``clean``. ``experts()`` says which expert each frame gets.
     The weights JSON of ``model`` names them (``"clean_expert": {"weights": NAME, "max_sigma": S, "min_valid": V,
-    "bands": [{"weights": NAME, "max_ratio": R, "name": LABEL}, ...]}``); ``from_pretrained(..., experts=False)``
+    "name": LABEL, "bands": [{"weights": NAME, "max_ratio": R, "name": LABEL}, ...]}``); ``from_pretrained(..., experts=False)``
     loads the sensor expert alone.
     """
 
     def __init__(self, model: torch.nn.Module, config: dict, device: torch.device, precision: str = "auto",
                  model_id: str = "dsr_diff", clean: torch.nn.Module | None = None, clean_max_sigma: float = 0.0,
-                 clean_min_valid: float = 0.999, clean_bands=()):
+                 clean_min_valid: float = 0.999, clean_bands=(), clean_name: str = "clean"):
         self.device = device
         self.config = config
         self.model_id = model_id
@@ -74,6 +74,7 @@ class Upscaler:
         self.model = model.to(device).eval().to(memory_format=torch.channels_last)
         ready = lambda m: m.to(device).eval().to(memory_format=torch.channels_last)  # noqa: E731
         self.clean = ready(clean) if clean is not None else None
+        self.clean_name = str(clean_name)
         if clean_bands and clean is None:
             raise ValueError("clean_bands need a clean expert (for the ratios outside every band)")
         self.clean_bands = sorted((float(r), str(n), ready(m)) for r, n, m in clean_bands)
@@ -95,11 +96,12 @@ class Upscaler:
         model, cfg = load_weights(st)
         model_id = f"{st.stem}@{hashlib.sha256(st.read_bytes()).hexdigest()[:10]}"
         spec = cfg.get("clean_expert") if experts else None
-        clean, max_sigma, min_valid, bands = None, 0.0, 0.999, []
+        clean, max_sigma, min_valid, bands, clean_name = None, 0.0, 0.999, [], "clean"
         if spec:
             try:
                 name, max_sigma = str(spec["weights"]), float(spec["max_sigma"])
                 min_valid = float(spec.get("min_valid", min_valid))
+                clean_name = str(spec.get("name", clean_name))
                 band_specs = [(str(b["weights"]), float(b["max_ratio"]), str(b.get("name", b["weights"])))
                               for b in spec.get("bands", [])]
                 if any(not r > 1 for _, r, _ in band_specs):
@@ -120,7 +122,7 @@ class Upscaler:
                 bands.append((r, label, m))
                 model_id += tag
         return cls(model, cfg, dev, precision, model_id=model_id, clean=clean, clean_max_sigma=max_sigma,
-                   clean_min_valid=min_valid, clean_bands=bands)
+                   clean_min_valid=min_valid, clean_bands=bands, clean_name=clean_name)
 
     # -- inputs ------------------------------------------------------------------------------------------
     @staticmethod
@@ -178,14 +180,14 @@ class Upscaler:
         return (image_noise(p.lr) <= self.clean_max_sigma) & (valid >= self.clean_min_valid)
 
     def _clean_expert(self, d: torch.Tensor, r: torch.Tensor) -> tuple[str, torch.nn.Module | None]:
-        """(label, module) of the clean expert for this call's ratio: the first band that holds it, else "clean"."""
+        """(label, module) of the clean expert for this call's ratio: the first band that holds it, else ``clean``."""
         ratio = float(np.sqrt(r.shape[-2] * r.shape[-1] / (d.shape[-2] * d.shape[-1])))
-        return next(((n, m) for mr, n, m in self.clean_bands if ratio <= mr), ("clean", self.clean))
+        return next(((n, m) for mr, n, m in self.clean_bands if ratio <= mr), (self.clean_name, self.clean))
 
     @torch.inference_mode()
     def experts(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor) -> list[str]:
-        """Which expert each frame goes to: "sensor", "clean" or a clean band's label (always "sensor" without
-        a clean expert)."""
+        """Which expert each frame goes to: "sensor", the clean expert's label ("clean" unless its JSON entry
+        has a "name") or a clean band's label (always "sensor" without a clean expert)."""
         d, r, _ = self._to_tensors(depth_lr, rgb)
         label = self._clean_expert(d, r)[0]
         return [label if c else "sensor" for c in self._clean_mask(self.model.prepare(d, r)).tolist()]

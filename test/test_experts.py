@@ -101,14 +101,14 @@ def test_clean_frames_go_to_the_scale_band_expert_that_holds_their_ratio(tmp_pat
         set_clean_expert(tmp_path / "main", "clean", 2e-3, bands=[{"weights": "nope", "max_ratio": 5.66}])
     with pytest.raises(ValueError, match="max_ratio"):
         set_clean_expert(tmp_path / "main", "clean", 2e-3, bands=[{"weights": "x4", "max_ratio": 1.0}])
-    set_clean_expert(tmp_path / "main", "clean", 2e-3, 0.99, bands=[{"weights": "x4", "max_ratio": 5.66,
-                                                                     "name": "clean_x4"}])
+    set_clean_expert(tmp_path / "main", "clean", 2e-3, 0.99, name="clean_x8",
+                     bands=[{"weights": "x4", "max_ratio": 5.66, "name": "clean_x4"}])
     up = Upscaler.from_pretrained(tmp_path / "main", device="cpu")
     only = {n: Upscaler.from_pretrained(tmp_path / n, device="cpu") for n in ("main", "clean", "x4")}
     assert "+x4@" in up.model_id and [(r, n) for r, n, _ in up.clean_bands] == [(5.66, "clean_x4")]
     plane, noisy, _, rgb = _inputs()
     rgb8 = np.repeat(np.repeat(rgb, 2, 0), 2, 1)                       # the same frames at x8
-    assert up.experts(plane, rgb) == ["clean_x4"] and up.experts(plane, rgb8) == ["clean"]
+    assert up.experts(plane, rgb) == ["clean_x4"] and up.experts(plane, rgb8) == ["clean_x8"]
     assert up.experts(noisy, rgb) == ["sensor"] and up.experts(noisy, rgb8) == ["sensor"]
     np.testing.assert_array_equal(up.upscale(plane, rgb), only["x4"].upscale(plane, rgb))
     np.testing.assert_array_equal(up.upscale(plane, rgb8), only["clean"].upscale(plane, rgb8))

@@ -74,21 +74,22 @@ def export_run(run_dir: str | Path, name: str = "dsr_diff_default", default_step
 
 
 def set_clean_expert(main: str | Path, clean: str, max_sigma: float, min_valid: float = 0.999,
-                     calibration: dict | None = None, bands: list[dict] = ()) -> Path:
+                     calibration: dict | None = None, bands: list[dict] = (), name: str | None = None) -> Path:
     """Name ``clean`` (weights in the same folder) as the clean-input expert of ``main`` in main's JSON: frames whose
     measured noise is at most ``max_sigma`` (fraction of the farthest depth) with at least ``min_valid`` valid LR
     pixels go to it (``inference.Upscaler``). ``bands``: clean experts for scale bands, each
     ``{"weights": NAME, "max_ratio": R, "name": LABEL}`` (calls with ratio <= R use the first that holds it).
-    ``calibration`` (how the thresholds were chosen) is stored beside."""
+    ``name``: the label ``Upscaler.experts()`` gives ``clean`` (default "clean"). ``calibration`` (how the
+    thresholds were chosen) is stored beside."""
     _, js = paths_for(main)
-    for name in [clean] + [b["weights"] for b in bands]:
-        if not paths_for(Path(js).parent / name)[0].exists():
-            raise FileNotFoundError(f"clean expert {name!r} not found next to {js}")
+    for w in [clean] + [b["weights"] for b in bands]:
+        if not paths_for(Path(js).parent / w)[0].exists():
+            raise FileNotFoundError(f"clean expert {w!r} not found next to {js}")
     if any(not float(b["max_ratio"]) > 1 for b in bands):
         raise ValueError(f"band max_ratio must be > 1: {list(bands)}")
     meta = json.loads(Path(js).read_text())
     meta["clean_expert"] = {"weights": clean, "max_sigma": float(max_sigma), "min_valid": float(min_valid),
-                            **({"bands": [dict(b) for b in bands]} if bands else {}),
+                            **({"name": name} if name else {}), **({"bands": [dict(b) for b in bands]} if bands else {}),
                             **({"calibration": calibration} if calibration else {})}
     Path(js).write_text(json.dumps(meta, indent=2))
     return Path(js)
