@@ -1,10 +1,10 @@
 """Choose the routing threshold between the sensor expert and the clean expert on the TUNE split.
 
-    python bench/calibrate_experts.py [--sensor dsr_diff_default] [--clean dsr_diff_clean] [--every 2]
-                                      [--band dsr_diff_clean_x4:5.66 ...]
+    python bench/calibrate_experts.py [--sensor dsr_diff_default] [--clean dsr_diff_clean_x8] [--every 2]
+                                      [--band dsr_diff_clean_x4:5.66 ...]     (defaults: the shipped experts)
 
-For every tune frame (RGB-D-D every n-th + the Middlebury tune scenes) and 13 inputs (bicubic x2/3/4/8/16, heavy
-noise x4/x8, four random sensors, two random sensors with their holes filled) it records the measured noise (``degradation.image_noise``), the valid share
+For every tune frame (RGB-D-D every n-th + the Middlebury tune scenes) and 14 inputs (bicubic x2/3/4/8/16, heavy
+noise x4/x8, four random sensors, three random sensors with their holes filled) it records the measured noise (``degradation.image_noise``), the valid share
 of the LR pixels and both experts' RMSE (the clean expert of an input is the first ``--band`` whose max ratio
 holds its scale, else ``--clean``, as ``inference.Upscaler`` routes), prints per-input ratios (clean / sensor expert) and, for a grid of
 (min_valid, max_sigma), the geometric mean and the worst case of routed / sensor-expert RMSE. Writes
@@ -41,10 +41,11 @@ def rmse(a: torch.Tensor, gt: torch.Tensor) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sensor", default="dsr_diff_default")
-    ap.add_argument("--clean", default="dsr_diff_clean")
+    ap.add_argument("--clean", default="dsr_diff_clean_x8")
     ap.add_argument("--data", default=str(shared_path() or ""))
-    ap.add_argument("--band", action="append", default=[], metavar="WEIGHTS:MAX_RATIO",
-                    help="a clean expert for inputs upscaled by at most MAX_RATIO (repeatable)")
+    ap.add_argument("--band", action="append", default=None, metavar="WEIGHTS:MAX_RATIO",
+                    help="a clean expert for inputs upscaled by at most MAX_RATIO (repeatable; default: the shipped "
+                         "dsr_diff_clean_x4:5.66; 'none': no band)")
     ap.add_argument("--every", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "expert_calibration.json"))
@@ -56,6 +57,7 @@ def main() -> int:
     torch.set_num_threads(a.threads)
     sensor, _ = load_weights(resolve_weights(a.sensor))
     clean, _ = load_weights(resolve_weights(a.clean))
+    a.band = ["dsr_diff_clean_x4:5.66"] if a.band is None else [b for b in a.band if b != "none"]
     bands = sorted(((float(b.rsplit(":", 1)[1]), load_weights(resolve_weights(b.rsplit(":", 1)[0]))[0])
                     for b in a.band), key=lambda t: t[0])
     frames = tune_frames(root, a.every, start=1)
@@ -64,7 +66,7 @@ def main() -> int:
     for k, (name, rgb, hr) in enumerate(frames):
         cases = [("bicubic", s, None) for s in (2, 3, 4, 8, 16)] + [("noisy", 4, None), ("noisy", 8, None)]
         cases += [("sensor", float(s), random_sensor(rng)) for s in (640 / 240, 4, 4, 640 / 120)]
-        cases += [("filled", float(s), random_sensor(rng_filled)) for s in (512 / 192, 4)]   # holes filled, as some
+        cases += [("filled", float(s), random_sensor(rng_filled)) for s in (512 / 192, 4, 8)]   # holes filled: some
         # datasets ship real sensor depth (e.g. RGB-D-D's hole-filled phone ToF): no holes to tell them apart
         r = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
         h = torch.from_numpy(hr)[None, None]
@@ -96,8 +98,19 @@ def main() -> int:
                              worst=float(np.exp(max(lr))), to_clean=int(sum(x != 0.0 for x in lr))))
             print("  min_valid {min_valid} max_sigma {max_sigma}: routed / sensor expert {routed_vs_sensor:.4f}, "
                   "worst {worst:.3f}, {to_clean} inputs to the clean expert".format(**grid[-1]))
+    # per scale band (each band's expert may have its own noise limit), min_valid 0.999
+    edges = [0.0] + [mr for mr, _ in bands] + [np.inf]
+    band_grid = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        rs = [r for r in rows if lo < r["scale"] <= hi]
+        for th in (0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 0.02, 0.03, 1.0):
+            lr = [np.log(ratio(r)) if (r["noise"] <= th and r["valid"] >= 0.999) else 0.0 for r in rs]
+            band_grid.append(dict(band=f"x{lo:g}-{hi:g}", max_sigma=th, routed_vs_sensor=float(np.exp(np.mean(lr))),
+                                  worst=float(np.exp(max(lr))), to_clean=int(sum(x != 0.0 for x in lr)), n=len(rs)))
+            print("  band {band} (n={n}) max_sigma {max_sigma}: routed / sensor expert {routed_vs_sensor:.4f}, "
+                  "worst {worst:.3f}, {to_clean} to the clean expert".format(**band_grid[-1]))
     Path(a.out).write_text(json.dumps({"sensor": a.sensor, "clean": a.clean, "bands": a.band, "rows": rows,
-                                       "grid": grid}, indent=1))
+                                       "grid": grid, "band_grid": band_grid}, indent=1))
     print(f"wrote {a.out}")
     return 0
 

@@ -54,15 +54,17 @@ class Upscaler:
     ``clean_max_sigma`` and at least ``clean_min_valid`` of its LR pixels are valid (sensors leave holes), else
     to ``model``. Clean frames may further go by scale band: ``clean_bands`` holds (max_ratio, name, expert)
     entries; a call whose ratio (output / input size, geometric mean of both axes) is at most an entry's
-    max_ratio uses the first such expert instead of ``clean``. ``experts()`` says which expert each frame gets.
+    max_ratio uses the first such expert instead of ``clean``, with that band's noise limit when
+    ``clean_band_sigma`` has one for its name (the measured noise of clean input grows with the ratio). ``experts()`` says which expert each frame gets.
     The weights JSON of ``model`` names them (``"clean_expert": {"weights": NAME, "max_sigma": S, "min_valid": V,
-    "name": LABEL, "bands": [{"weights": NAME, "max_ratio": R, "name": LABEL}, ...]}``); ``from_pretrained(..., experts=False)``
+    "name": LABEL, "bands": [{"weights": NAME, "max_ratio": R, "name": LABEL, "max_sigma": S}, ...]}``); ``from_pretrained(..., experts=False)``
     loads the sensor expert alone.
     """
 
     def __init__(self, model: torch.nn.Module, config: dict, device: torch.device, precision: str = "auto",
                  model_id: str = "dsr_diff", clean: torch.nn.Module | None = None, clean_max_sigma: float = 0.0,
-                 clean_min_valid: float = 0.999, clean_bands=(), clean_name: str = "clean"):
+                 clean_min_valid: float = 0.999, clean_bands=(), clean_name: str = "clean",
+                 clean_band_sigma: dict | None = None):
         self.device = device
         self.config = config
         self.model_id = model_id
@@ -83,6 +85,7 @@ class Upscaler:
                     model.cfg.unshuffle, model.cfg.z_ch, model.cfg.timesteps):
                 raise WeightsError("the clean experts must share the working grid, prior channels and steps of the model")
         self.clean_max_sigma, self.clean_min_valid = float(clean_max_sigma), float(clean_min_valid)
+        self.clean_band_sigma = {str(k): float(v) for k, v in (clean_band_sigma or {}).items()}
         self.num_steps = int(model.cfg.timesteps)
         self.default_steps = int(config.get("default_steps", self.num_steps))
 
@@ -96,7 +99,7 @@ class Upscaler:
         model, cfg = load_weights(st)
         model_id = f"{st.stem}@{hashlib.sha256(st.read_bytes()).hexdigest()[:10]}"
         spec = cfg.get("clean_expert") if experts else None
-        clean, max_sigma, min_valid, bands, clean_name = None, 0.0, 0.999, [], "clean"
+        clean, max_sigma, min_valid, bands, clean_name, band_sigma = None, 0.0, 0.999, [], "clean", {}
         if spec:
             try:
                 name, max_sigma = str(spec["weights"]), float(spec["max_sigma"])
@@ -106,10 +109,12 @@ class Upscaler:
                               for b in spec.get("bands", [])]
                 if any(not r > 1 for _, r, _ in band_specs):
                     raise ValueError("max_ratio <= 1")
+                band_sigma = {str(b.get("name", b["weights"])): float(b["max_sigma"])
+                              for b in spec.get("bands", []) if "max_sigma" in b}
             except (KeyError, TypeError, ValueError, AttributeError):
                 raise WeightsError(f"{st.with_suffix('.json')}: clean_expert must be "
                                    f'{{"weights": NAME, "max_sigma": S, "min_valid": V, "bands": '
-                                   f'[{{"weights": NAME, "max_ratio": R > 1}}, ...]}}, got {spec!r}') from None
+                                   f'[{{"weights": NAME, "max_ratio": R > 1, "max_sigma": S}}, ...]}}, got {spec!r}') from None
 
             def load(nm: str):
                 cst = paths_for(st.parent / nm)[0]
@@ -122,7 +127,7 @@ class Upscaler:
                 bands.append((r, label, m))
                 model_id += tag
         return cls(model, cfg, dev, precision, model_id=model_id, clean=clean, clean_max_sigma=max_sigma,
-                   clean_min_valid=min_valid, clean_bands=bands, clean_name=clean_name)
+                   clean_min_valid=min_valid, clean_bands=bands, clean_name=clean_name, clean_band_sigma=band_sigma)
 
     # -- inputs ------------------------------------------------------------------------------------------
     @staticmethod
@@ -172,17 +177,18 @@ class Upscaler:
         return t.expand(batch, -1, -1, -1)
 
     # -- experts ---------------------------------------------------------------------------------------------
-    def _clean_mask(self, p) -> torch.Tensor:
-        """(B,) bool: frames that go to the clean expert."""
-        if self.clean is None:
-            return torch.zeros(p.lr.shape[0], dtype=torch.bool, device=p.lr.device)
-        valid = p.lr[:, 1].flatten(1).mean(1)
-        return (image_noise(p.lr) <= self.clean_max_sigma) & (valid >= self.clean_min_valid)
-
     def _clean_expert(self, d: torch.Tensor, r: torch.Tensor) -> tuple[str, torch.nn.Module | None]:
         """(label, module) of the clean expert for this call's ratio: the first band that holds it, else ``clean``."""
         ratio = float(np.sqrt(r.shape[-2] * r.shape[-1] / (d.shape[-2] * d.shape[-1])))
         return next(((n, m) for mr, n, m in self.clean_bands if ratio <= mr), (self.clean_name, self.clean))
+
+    def _clean_mask(self, p, label: str) -> torch.Tensor:
+        """(B,) bool: frames that go to the clean expert ``label``."""
+        if self.clean is None:
+            return torch.zeros(p.lr.shape[0], dtype=torch.bool, device=p.lr.device)
+        valid = p.lr[:, 1].flatten(1).mean(1)
+        max_sigma = self.clean_band_sigma.get(label, self.clean_max_sigma)
+        return (image_noise(p.lr) <= max_sigma) & (valid >= self.clean_min_valid)
 
     @torch.inference_mode()
     def experts(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor) -> list[str]:
@@ -190,14 +196,14 @@ class Upscaler:
         has a "name") or a clean band's label (always "sensor" without a clean expert)."""
         d, r, _ = self._to_tensors(depth_lr, rgb)
         label = self._clean_expert(d, r)[0]
-        return [label if c else "sensor" for c in self._clean_mask(self.model.prepare(d, r)).tolist()]
+        return [label if c else "sensor" for c in self._clean_mask(self.model.prepare(d, r), label).tolist()]
 
     def _routed(self, p, d, r, fn):
         """fn(model) -> a batch tensor, from each frame's expert (both run only when a batch mixes them)."""
-        clean = self._clean_mask(p)
+        label, expert = self._clean_expert(d, r)
+        clean = self._clean_mask(p, label)
         if not clean.any():
             return fn(self.model)
-        expert = self._clean_expert(d, r)[1]
         if clean.all():
             return fn(expert)
         a, b = fn(self.model), fn(expert)

@@ -117,7 +117,13 @@ def test_clean_frames_go_to_the_scale_band_expert_that_holds_their_ratio(tmp_pat
     assert Upscaler.from_pretrained(tmp_path / "main", device="cpu", experts=False).clean_bands == []
     js = tmp_path / "main.json"
     meta = json.loads(js.read_text())
-    for bad in ([{"weights": "x4"}], [{"weights": "x4", "max_ratio": 0.5}], "x4"):
+    # a band's own noise limit: 0 sends even the clean x4 frame to the sensor expert, x8 keeps the general limit
+    band = {"weights": "x4", "max_ratio": 5.66, "name": "clean_x4", "max_sigma": 0.0}
+    js.write_text(json.dumps({**meta, "clean_expert": {**meta["clean_expert"], "bands": [band]}}))
+    strict = Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    assert strict.experts(plane, rgb) == ["sensor"] and strict.experts(plane, rgb8) == ["clean_x8"]
+    for bad in ([{"weights": "x4"}], [{"weights": "x4", "max_ratio": 0.5}], "x4",
+                [{"weights": "x4", "max_ratio": 5.66, "max_sigma": "x"}]):
         js.write_text(json.dumps({**meta, "clean_expert": {**meta["clean_expert"], "bands": bad}}))
         with pytest.raises(WeightsError, match="clean_expert"):
             Upscaler.from_pretrained(tmp_path / "main", device="cpu")
@@ -127,7 +133,8 @@ def test_clean_frames_go_to_the_scale_band_expert_that_holds_their_ratio(tmp_pat
 
 def test_shipped_experts_route_a_real_frame_by_its_degradation_and_the_clean_expert_earns_its_place():
     """Shipped weights on a real Kinect frame (bundled sample, 640x480): the clean bicubic protocol goes to the
-    clean expert and is more accurate than with the sensor expert alone; the simulated sensor goes to v2."""
+    clean expert of its scale band (x4, x8) and is more accurate than with the sensor expert alone; the simulated
+    sensor goes to v2."""
     from dsr_diff_ros.data.degradations import degrade
     from dsr_diff_ros.data.folder import RGBDFolder
     from dsr_diff_ros.evaluation.metrics import compute_metrics
@@ -139,10 +146,12 @@ def test_shipped_experts_route_a_real_frame_by_its_degradation_and_the_clean_exp
     s = RGBDFolder(SAMPLE).load(1)
     rgb, gt = s.rgb, s.depth
     gt_filled = np.where(gt > 0, gt, np.median(gt[gt > 0])).astype(np.float32)   # the protocols use dense GT
-    clean_lr = degrade(gt_filled, 4, "bicubic")
     sensor_lr = degrade(gt, 4, "sensor", rng=0)
-    assert up.experts(clean_lr, rgb) == ["clean"] and up.experts(sensor_lr, rgb) == ["sensor"]
+    assert up.experts(sensor_lr, rgb) == ["sensor"]
     np.testing.assert_array_equal(up.upscale(sensor_lr, rgb), alone.upscale(sensor_lr, rgb))
-    e_up = compute_metrics(up.upscale(clean_lr, rgb), gt)["rmse"]
-    e_alone = compute_metrics(alone.upscale(clean_lr, rgb), gt)["rmse"]
-    assert e_up < e_alone, (e_up, e_alone)
+    for scale, band in ((4, "clean_x4"), (8, "clean_x8")):
+        clean_lr = degrade(gt_filled, scale, "bicubic")
+        assert up.experts(clean_lr, rgb) == [band]
+        e_up = compute_metrics(up.upscale(clean_lr, rgb), gt)["rmse"]
+        e_alone = compute_metrics(alone.upscale(clean_lr, rgb), gt)["rmse"]
+        assert e_up < e_alone, (scale, e_up, e_alone)

@@ -78,7 +78,8 @@ def set_clean_expert(main: str | Path, clean: str, max_sigma: float, min_valid: 
     """Name ``clean`` (weights in the same folder) as the clean-input expert of ``main`` in main's JSON: frames whose
     measured noise is at most ``max_sigma`` (fraction of the farthest depth) with at least ``min_valid`` valid LR
     pixels go to it (``inference.Upscaler``). ``bands``: clean experts for scale bands, each
-    ``{"weights": NAME, "max_ratio": R, "name": LABEL}`` (calls with ratio <= R use the first that holds it).
+    ``{"weights": NAME, "max_ratio": R, "name": LABEL}`` (calls with ratio <= R use the first that holds it; an
+    optional ``"max_sigma"`` replaces ``max_sigma`` there).
     ``name``: the label ``Upscaler.experts()`` gives ``clean`` (default "clean"). ``calibration`` (how the
     thresholds were chosen) is stored beside."""
     _, js = paths_for(main)
