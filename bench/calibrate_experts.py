@@ -3,12 +3,13 @@
     python bench/calibrate_experts.py [--sensor dsr_diff_default] [--clean dsr_diff_clean_x8] [--every 2]
                                       [--band dsr_diff_clean_x4:5.66 ...]     (defaults: the shipped experts)
 
-For every tune frame (RGB-D-D every n-th + the Middlebury tune scenes) and 14 inputs (bicubic x2/3/4/8/16, heavy
-noise x4/x8, four random sensors, three random sensors with their holes filled) it records the measured noise (``degradation.image_noise``), the valid share
-of the LR pixels and both experts' RMSE (the clean expert of an input is the first ``--band`` whose max ratio
-holds its scale, else ``--clean``, as ``inference.Upscaler`` routes), prints per-input ratios (clean / sensor expert) and, for a grid of
-(min_valid, max_sigma), the geometric mean and the worst case of routed / sensor-expert RMSE. Writes
-``bench/results/expert_calibration.json``. The thresholds go into the sensor expert's JSON with
+For every tune frame (RGB-D-D every n-th + the Middlebury tune scenes) and 14 inputs (bicubic x2/3/4/8/16,
+heavy noise x4/x8, four random sensors, three random sensors with their holes filled) it records the measured
+noise (``degradation.image_noise``), the valid share of the LR pixels and both experts' RMSE (the clean expert
+of an input is the first ``--band`` whose max ratio holds its scale, else ``--clean``, as ``inference.Upscaler``
+routes), prints per-input ratios (clean / sensor expert) and, for a grid of (min_valid, max_sigma) over all
+inputs and of max_sigma per scale band, the geometric mean and the worst case of routed / sensor-expert RMSE.
+Writes ``bench/results/expert_calibration.json``. The thresholds go into the sensor expert's JSON with
 ``training.export.set_clean_expert``.
 """
 from __future__ import annotations

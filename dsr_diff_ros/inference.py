@@ -55,10 +55,11 @@ class Upscaler:
     to ``model``. Clean frames may further go by scale band: ``clean_bands`` holds (max_ratio, name, expert)
     entries; a call whose ratio (output / input size, geometric mean of both axes) is at most an entry's
     max_ratio uses the first such expert instead of ``clean``, with that band's noise limit when
-    ``clean_band_sigma`` has one for its name (the measured noise of clean input grows with the ratio). ``experts()`` says which expert each frame gets.
-    The weights JSON of ``model`` names them (``"clean_expert": {"weights": NAME, "max_sigma": S, "min_valid": V,
-    "name": LABEL, "bands": [{"weights": NAME, "max_ratio": R, "name": LABEL, "max_sigma": S}, ...]}``); ``from_pretrained(..., experts=False)``
-    loads the sensor expert alone.
+    ``clean_band_sigma`` has one for its name (the measured noise of clean input grows with the ratio).
+    ``experts()`` says which expert each frame gets. The weights JSON of ``model`` names them
+    (``"clean_expert": {"weights": NAME, "max_sigma": S, "min_valid": V, "name": LABEL, "bands": [{"weights":
+    NAME, "max_ratio": R, "name": LABEL, "max_sigma": S}, ...]}``; band names and noise limits optional);
+    ``from_pretrained(..., experts=False)`` loads the sensor expert alone.
     """
 
     def __init__(self, model: torch.nn.Module, config: dict, device: torch.device, precision: str = "auto",
@@ -79,11 +80,12 @@ class Upscaler:
         self.clean_name = str(clean_name)
         if clean_bands and clean is None:
             raise ValueError("clean_bands need a clean expert (for the ratios outside every band)")
-        self.clean_bands = sorted((float(r), str(n), ready(m)) for r, n, m in clean_bands)
+        self.clean_bands = sorted(((float(r), str(n), ready(m)) for r, n, m in clean_bands), key=lambda b: b[0])
         for m in [clean] + [m for *_, m in self.clean_bands]:
             if m is not None and (m.cfg.unshuffle, m.cfg.z_ch, m.cfg.timesteps) != (
                     model.cfg.unshuffle, model.cfg.z_ch, model.cfg.timesteps):
-                raise WeightsError("the clean experts must share the working grid, prior channels and steps of the model")
+                raise WeightsError("the clean experts must share the working grid, prior channels and steps of the "
+                                   "model")
         self.clean_max_sigma, self.clean_min_valid = float(clean_max_sigma), float(clean_min_valid)
         self.clean_band_sigma = {str(k): float(v) for k, v in (clean_band_sigma or {}).items()}
         self.num_steps = int(model.cfg.timesteps)
@@ -105,16 +107,14 @@ class Upscaler:
                 name, max_sigma = str(spec["weights"]), float(spec["max_sigma"])
                 min_valid = float(spec.get("min_valid", min_valid))
                 clean_name = str(spec.get("name", clean_name))
-                band_specs = [(str(b["weights"]), float(b["max_ratio"]), str(b.get("name", b["weights"])))
-                              for b in spec.get("bands", [])]
-                if any(not r > 1 for _, r, _ in band_specs):
+                band_specs = [(str(b["weights"]), float(b["max_ratio"]), str(b.get("name", b["weights"])),
+                               float(b["max_sigma"]) if "max_sigma" in b else None) for b in spec.get("bands", [])]
+                if any(not r > 1 for _, r, _, _ in band_specs):
                     raise ValueError("max_ratio <= 1")
-                band_sigma = {str(b.get("name", b["weights"])): float(b["max_sigma"])
-                              for b in spec.get("bands", []) if "max_sigma" in b}
             except (KeyError, TypeError, ValueError, AttributeError):
                 raise WeightsError(f"{st.with_suffix('.json')}: clean_expert must be "
-                                   f'{{"weights": NAME, "max_sigma": S, "min_valid": V, "bands": '
-                                   f'[{{"weights": NAME, "max_ratio": R > 1, "max_sigma": S}}, ...]}}, got {spec!r}') from None
+                                   f'{{"weights": NAME, "max_sigma": S, "min_valid": V, "bands": [{{"weights": '
+                                   f'NAME, "max_ratio": R > 1, "max_sigma": S}}, ...]}}, got {spec!r}') from None
 
             def load(nm: str):
                 cst = paths_for(st.parent / nm)[0]
@@ -122,10 +122,12 @@ class Upscaler:
                 return load_weights(cst)[0], f"+{cst.stem}@{hashlib.sha256(cst.read_bytes()).hexdigest()[:10]}"
             clean, tag = load(name)
             model_id += tag
-            for nm, r, label in band_specs:
+            for nm, r, label, sigma in band_specs:
                 m, tag = load(nm)
                 bands.append((r, label, m))
                 model_id += tag
+                if sigma is not None:
+                    band_sigma[label] = sigma
         return cls(model, cfg, dev, precision, model_id=model_id, clean=clean, clean_max_sigma=max_sigma,
                    clean_min_valid=min_valid, clean_bands=bands, clean_name=clean_name, clean_band_sigma=band_sigma)
 

@@ -90,7 +90,8 @@ def set_clean_expert(main: str | Path, clean: str, max_sigma: float, min_valid: 
         raise ValueError(f"band max_ratio must be > 1: {list(bands)}")
     meta = json.loads(Path(js).read_text())
     meta["clean_expert"] = {"weights": clean, "max_sigma": float(max_sigma), "min_valid": float(min_valid),
-                            **({"name": name} if name else {}), **({"bands": [dict(b) for b in bands]} if bands else {}),
+                            **({"name": name} if name else {}),
+                            **({"bands": [dict(b) for b in bands]} if bands else {}),
                             **({"calibration": calibration} if calibration else {})}
     Path(js).write_text(json.dumps(meta, indent=2))
     return Path(js)

@@ -219,7 +219,8 @@ def mix_overrides(mix: dict) -> dict:
         raise TrainConfigError(f"unknown training-mix keys {bad}; known: {sorted(known)}")
     for k, v in mix.items():
         if (k == "scale_range") != isinstance(v, tuple):
-            raise TrainConfigError(f"training mix {k}: " + ("takes LO:HI" if k == "scale_range" else "takes one number"))
+            what = "takes LO:HI" if k == "scale_range" else "takes one number"
+            raise TrainConfigError(f"training mix {k}: {what}")
     lo, hi = mix.get("scale_range", (2.0, 16.0))
     if not 1.0 < lo <= hi:
         raise TrainConfigError(f"training mix scale_range: need 1 < LO <= HI, got {lo}:{hi}")
