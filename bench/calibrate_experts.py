@@ -91,25 +91,22 @@ def main() -> int:
                   f"{max(r['noise'] for r in rs):.4f} valid {min(r['valid'] for r in rs):.3f}-"
                   f"{max(r['valid'] for r in rs):.3f}  {np.exp(np.mean([np.log(ratio(r)) for r in rs])):.3f} "
                   f"{max(ratio(r) for r in rs):.3f}")
-    grid = []
-    for mv in (0.9, 0.99, 0.999):
-        for th in (0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 1.0):
-            lr = [np.log(ratio(r)) if (r["noise"] <= th and r["valid"] >= mv) else 0.0 for r in rows]
-            grid.append(dict(min_valid=mv, max_sigma=th, routed_vs_sensor=float(np.exp(np.mean(lr))),
-                             worst=float(np.exp(max(lr))), to_clean=int(sum(x != 0.0 for x in lr))))
-            print("  min_valid {min_valid} max_sigma {max_sigma}: routed / sensor expert {routed_vs_sensor:.4f}, "
-                  "worst {worst:.3f}, {to_clean} inputs to the clean expert".format(**grid[-1]))
+    def routed(rs: list[dict], max_sigma: float, min_valid: float) -> dict:
+        """routed / sensor-expert RMSE (geometric mean, worst) when ``rs`` are routed by this rule."""
+        lr = [np.log(ratio(r)) if (r["noise"] <= max_sigma and r["valid"] >= min_valid) else 0.0 for r in rs]
+        return dict(min_valid=min_valid, max_sigma=max_sigma, routed_vs_sensor=float(np.exp(np.mean(lr))),
+                    worst=float(np.exp(max(lr))), to_clean=int(sum(x != 0.0 for x in lr)), n=len(rs))
+
+    grid = [routed(rows, th, mv) for mv in (0.9, 0.99, 0.999) for th in (0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 1.0)]
     # per scale band (each band's expert may have its own noise limit), min_valid 0.999
     edges = [0.0] + [mr for mr, _ in bands] + [np.inf]
-    band_grid = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        rs = [r for r in rows if lo < r["scale"] <= hi]
-        for th in (0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 0.02, 0.03, 1.0):
-            lr = [np.log(ratio(r)) if (r["noise"] <= th and r["valid"] >= 0.999) else 0.0 for r in rs]
-            band_grid.append(dict(band=f"x{lo:g}-{hi:g}", max_sigma=th, routed_vs_sensor=float(np.exp(np.mean(lr))),
-                                  worst=float(np.exp(max(lr))), to_clean=int(sum(x != 0.0 for x in lr)), n=len(rs)))
-            print("  band {band} (n={n}) max_sigma {max_sigma}: routed / sensor expert {routed_vs_sensor:.4f}, "
-                  "worst {worst:.3f}, {to_clean} to the clean expert".format(**band_grid[-1]))
+    band_grid = [dict(band=f"x{lo:g}-{hi:g}", **routed([r for r in rows if lo < r["scale"] <= hi], th, 0.999))
+                 for lo, hi in zip(edges[:-1], edges[1:])
+                 for th in (0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 0.02, 0.03, 1.0)]
+    for g in grid + band_grid:
+        print("  {where}min_valid {min_valid} max_sigma {max_sigma}: routed / sensor expert {routed_vs_sensor:.4f}, "
+              "worst {worst:.3f}, {to_clean} of {n} inputs to the clean expert"
+              .format(where=f"band {g['band']} " if "band" in g else "", **g))
     Path(a.out).write_text(json.dumps({"sensor": a.sensor, "clean": a.clean, "bands": a.band, "rows": rows,
                                        "grid": grid, "band_grid": band_grid}, indent=1))
     print(f"wrote {a.out}")

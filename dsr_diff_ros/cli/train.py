@@ -36,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
                          "features; deg_ch=3: the measured noise maps and ratio into the prior embedding); "
                          "repeatable")
     ap.add_argument("--mix", action="append", default=[], metavar="KEY=P",
-                    help="training mix: a BatchSpec probability (p_x4, p_bicubic, p_noisy_bicubic, ...) or scale_range=LO:HI; "
-                         "repeatable")
+                    help="training mix: a BatchSpec probability (p_x4, p_bicubic, p_noisy_bicubic, p_fill, ...) "
+                         "or scale_range=LO:HI; repeatable")
     ap.add_argument("--workers", type=int, default=1, help="data-generation worker processes")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     ap.add_argument("--seed", type=int, default=0)

@@ -51,7 +51,8 @@ class UpscaleNode(Node):
         super().__init__(node_name, **node_kwargs)
         self.p = params.declare_all(self)
         log = self.get_logger()
-        self.up = upscaler if upscaler is not None else load_upscaler(self.p["weights"], self.p["device"], self.p["experts"])
+        self.up = upscaler if upscaler is not None else load_upscaler(self.p["weights"], self.p["device"],
+                                                                      self.p["experts"])
         self.device = str(getattr(self.up, "device", "cpu"))
         self.model_id = str(getattr(self.up, "model_id", "unknown"))
         steps = params.declare_steps(self, int(getattr(self.up, "num_steps", 1000)),

@@ -100,6 +100,8 @@ class TrainingBatches(Dataset):
         self.rgbdd = [p for p in real if p.kind == "rgbdd" and min(p.depth.shape) >= spec.patch]
         self.mb = [p for p in real if p.kind == "middlebury" and min(p.depth.shape) >= spec.patch]
         self.bank = SceneBank(spec.bank_size, spec.patch, seed)
+        lo, hi = spec.scale_range
+        self.sensor_ratios = [q for q in SENSOR_RATIOS if lo <= q <= hi]   # the rig ratios inside the band
 
     def __len__(self) -> int:
         return self.length
@@ -109,10 +111,9 @@ class TrainingBatches(Dataset):
         r = rng.random()
         if r < s.p_x4:
             return 4.0
+        if r < s.p_x4 + s.p_sensor_ratio and self.sensor_ratios:
+            return float(rng.choice(self.sensor_ratios))
         lo, hi = s.scale_range
-        sensor = [q for q in SENSOR_RATIOS if lo <= q <= hi]
-        if r < s.p_x4 + s.p_sensor_ratio and sensor:
-            return float(rng.choice(sensor))
         return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
     def _crop(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

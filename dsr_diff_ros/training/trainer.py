@@ -218,10 +218,10 @@ def mix_overrides(mix: dict) -> dict:
     if bad:
         raise TrainConfigError(f"unknown training-mix keys {bad}; known: {sorted(known)}")
     for k, v in mix.items():
-        if (k == "scale_range") != isinstance(v, tuple):
+        if (k == "scale_range") != isinstance(v, tuple) or (isinstance(v, tuple) and len(v) != 2):
             what = "takes LO:HI" if k == "scale_range" else "takes one number"
             raise TrainConfigError(f"training mix {k}: {what}")
-    lo, hi = mix.get("scale_range", (2.0, 16.0))
+    lo, hi = mix.get("scale_range", BatchSpec.scale_range)
     if not 1.0 < lo <= hi:
         raise TrainConfigError(f"training mix scale_range: need 1 < LO <= HI, got {lo}:{hi}")
     return dict(mix)
@@ -365,7 +365,7 @@ def train(cfg: TrainConfig) -> dict:
                                       else "procedural scenes") + "; degradations: dsr_diff_ros.training.dataset",
                              "hours": round(info["elapsed_s"] / 3600, 3), "device": str(device), "last": last},
                 "normalisation": "per frame: divide by the max valid LR depth (>= 0.1 m); output scaled back",
-                "scale_range": list(mix.get("scale_range", (2.0, 16.0))), "default_steps": cfg.model.timesteps}
+                "scale_range": list(spec.scale_range), "default_steps": cfg.model.timesteps}
         save_weights(ema.module, out / f"stage{cfg.stage}", meta)
 
     bar = tqdm(total=cfg.iters, initial=start, disable=rank != 0, desc=f"stage {cfg.stage}", dynamic_ncols=True)

@@ -250,7 +250,8 @@ def test_grow_starts_as_the_same_function_then_its_new_blocks_learn(tmp_path):
         grow(small, refine_feat=2)                # no refinement to feed
     # the command line says what is wrong instead of a traceback
     for bad in (["--grow", "foo=1"], ["--grow", "fuse_blocks=x"], ["--mix", "p_bogus=0.1"],
-                ["--mix", "scale_range=8"], ["--mix", "p_x4=1:2"], ["--mix", "scale_range=9:4"]):
+                ["--mix", "scale_range=8"], ["--mix", "p_x4=1:2"], ["--mix", "scale_range=9:4"],
+                ["--mix", "scale_range=2:3:4"]):
         save_weights(small, tmp_path / "w")
         r = subprocess.run([sys.executable, "-m", "dsr_diff_ros.cli.train", "--stage", "2", "--init", str(tmp_path / "w"),
                             "--out", str(tmp_path / "r"), "--data-root", "none", "--iters", "1", "--workers", "0",
