@@ -1,14 +1,15 @@
 """Choose the routing threshold between the sensor expert and the clean expert on the TUNE split.
 
-    python bench/calibrate_experts.py [--sensor dsr_diff_default] [--clean dsr_diff_clean_x8] [--every 2]
-                                      [--band dsr_diff_clean_x4:5.66 ...]     (defaults: the shipped experts)
+    python bench/calibrate_experts.py [--sensor dsr_diff_default] [--clean NAME] [--every 2]
+                                      [--band NAME:MAX_RATIO ...]     (defaults: the experts the sensor JSON names)
 
-For every tune frame (RGB-D-D every n-th + the Middlebury tune scenes) and 14 inputs (bicubic x2/3/4/8/16,
-heavy noise x4/x8, four random sensors, three random sensors with their holes filled) it records the measured
-noise (``degradation.image_noise``), the valid share of the LR pixels and both experts' RMSE (the clean expert
-of an input is the first ``--band`` whose max ratio holds its scale, else ``--clean``, as ``inference.Upscaler``
-routes), prints per-input ratios (clean / sensor expert) and, for a grid of (min_valid, max_sigma) over all
-inputs and of max_sigma per scale band, the geometric mean and the worst case of routed / sensor-expert RMSE.
+For every tune frame (RGB-D-D every n-th + the Middlebury tune scenes) and 16 inputs (bicubic x2/3/4/8/16,
+heavy noise x4/x8/x16, four random sensors, four random sensors with their holes filled (x2.67/4/8/16)) it
+records the measured noise (``degradation.image_noise``), the valid share of the LR pixels and both experts'
+RMSE (the clean expert of an input is the first ``--band`` whose max ratio holds its scale, else ``--clean``,
+as ``inference.Upscaler`` routes), prints per-input ratios (clean / sensor expert) and, for a grid of
+(min_valid, max_sigma) over all inputs and of max_sigma per scale band, the geometric mean and the worst case
+of routed / sensor-expert RMSE.
 Writes ``bench/results/expert_calibration.json``. The thresholds go into the sensor expert's JSON with
 ``training.export.set_clean_expert``.
 """
@@ -42,11 +43,12 @@ def rmse(a: torch.Tensor, gt: torch.Tensor) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sensor", default="dsr_diff_default")
-    ap.add_argument("--clean", default="dsr_diff_clean_x8")
+    ap.add_argument("--clean", default=None, help="the clean expert above every band (default: the one the "
+                    "sensor expert's JSON names)")
     ap.add_argument("--data", default=str(shared_path() or ""))
     ap.add_argument("--band", action="append", default=None, metavar="WEIGHTS:MAX_RATIO",
-                    help="a clean expert for inputs upscaled by at most MAX_RATIO (repeatable; default: the shipped "
-                         "dsr_diff_clean_x4:5.66; 'none': no band)")
+                    help="a clean expert for inputs upscaled by at most MAX_RATIO (repeatable; default: the bands "
+                         "the sensor expert's JSON names; 'none': no band)")
     ap.add_argument("--every", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "expert_calibration.json"))
@@ -56,18 +58,25 @@ def main() -> int:
         print(f"calibrate_experts: needs rgbdd_train/ and middlebury_train/ under {root}", file=sys.stderr)
         return 2
     torch.set_num_threads(a.threads)
-    sensor, _ = load_weights(resolve_weights(a.sensor))
+    sensor, cfg = load_weights(resolve_weights(a.sensor))
+    shipped = cfg.get("clean_expert") or {}
+    a.clean = a.clean or shipped.get("weights")
+    if not a.clean:
+        print(f"calibrate_experts: {a.sensor} names no clean expert; pass --clean", file=sys.stderr)
+        return 2
     clean, _ = load_weights(resolve_weights(a.clean))
-    a.band = ["dsr_diff_clean_x4:5.66"] if a.band is None else [b for b in a.band if b != "none"]
+    if a.band is None:
+        a.band = [f"{b['weights']}:{b['max_ratio']}" for b in shipped.get("bands", [])]
+    a.band = [b for b in a.band if b != "none"]
     bands = sorted(((float(b.rsplit(":", 1)[1]), load_weights(resolve_weights(b.rsplit(":", 1)[0]))[0])
                     for b in a.band), key=lambda t: t[0])
     frames = tune_frames(root, a.every, start=1)
     rng, rng_filled = np.random.default_rng(0), np.random.default_rng(1)   # the filled cases leave the rest as before
     rows = []
     for k, (name, rgb, hr) in enumerate(frames):
-        cases = [("bicubic", s, None) for s in (2, 3, 4, 8, 16)] + [("noisy", 4, None), ("noisy", 8, None)]
+        cases = [("bicubic", s, None) for s in (2, 3, 4, 8, 16)] + [("noisy", s, None) for s in (4, 8, 16)]
         cases += [("sensor", float(s), random_sensor(rng)) for s in (640 / 240, 4, 4, 640 / 120)]
-        cases += [("filled", float(s), random_sensor(rng_filled)) for s in (512 / 192, 4, 8)]   # holes filled: some
+        cases += [("filled", float(s), random_sensor(rng_filled)) for s in (512 / 192, 4, 8, 16)]  # holes filled: some
         # datasets ship real sensor depth (e.g. RGB-D-D's hole-filled phone ToF): no holes to tell them apart
         r = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
         h = torch.from_numpy(hr)[None, None]

@@ -133,7 +133,7 @@ def test_clean_frames_go_to_the_scale_band_expert_that_holds_their_ratio(tmp_pat
 
 def test_shipped_experts_route_a_real_frame_by_its_degradation_and_the_clean_expert_earns_its_place():
     """Shipped weights on a real Kinect frame (bundled sample, 640x480): the clean bicubic protocol goes to the
-    clean expert of its scale band (x4, x8) and is more accurate than with the sensor expert alone; the simulated
+    clean expert of its scale band (x4, x8, x16) and is more accurate than with the sensor expert alone; the simulated
     sensor goes to v2."""
     from dsr_diff_ros.data.degradations import degrade
     from dsr_diff_ros.data.folder import RGBDFolder
@@ -149,7 +149,7 @@ def test_shipped_experts_route_a_real_frame_by_its_degradation_and_the_clean_exp
     sensor_lr = degrade(gt, 4, "sensor", rng=0)
     assert up.experts(sensor_lr, rgb) == ["sensor"]
     np.testing.assert_array_equal(up.upscale(sensor_lr, rgb), alone.upscale(sensor_lr, rgb))
-    for scale, band in ((4, "clean_x4"), (8, "clean_x8")):
+    for scale, band in ((4, "clean_x4"), (8, "clean_x8"), (16, "clean_x16")):
         clean_lr = degrade(gt_filled, scale, "bicubic")
         assert up.experts(clean_lr, rgb) == [band]
         e_up = compute_metrics(up.upscale(clean_lr, rgb), gt)["rmse"]
