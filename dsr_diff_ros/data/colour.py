@@ -82,3 +82,30 @@ def random_colour(rng: np.random.Generator, max_shift: float = 4.0) -> ColourMod
         jpeg=int(rng.integers(25, 96)) if rng.random() < 0.3 else 0,
         shift_px=(float(shift[0]), float(shift[1])),
     )
+
+
+def paste_texture(rgb: np.ndarray, source: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Colour texture that no depth edge explains: a random rectangle (25-75 % of each side) of ``rgb`` is blended
+    (alpha 0.5-1) with a texture, half the time a crop of ``source`` (another image's colour, same size or
+    larger), else a procedural pattern (a checkerboard or stripes of random period 2-16 px and orientation, plus
+    noise). Depth is left alone, so a model trained on it learns that texture on a flat surface is not depth."""
+    H, W = rgb.shape[:2]
+    h, w = (int(rng.integers(max(2, s // 4), max(3, 3 * s // 4 + 1))) for s in (H, W))
+    y, x = int(rng.integers(0, H - h + 1)), int(rng.integers(0, W - w + 1))
+    if rng.random() < 0.5 and source.shape[0] >= h and source.shape[1] >= w:
+        sy, sx = int(rng.integers(0, source.shape[0] - h + 1)), int(rng.integers(0, source.shape[1] - w + 1))
+        tex = source[sy:sy + h, sx:sx + w].astype(np.float32)
+    else:
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        a = rng.uniform(0, np.pi)
+        u, v = xx * np.cos(a) + yy * np.sin(a), -xx * np.sin(a) + yy * np.cos(a)
+        period = rng.uniform(2, 16)
+        pat = (np.floor(u / period) % 2) if rng.random() < 0.5 else (np.sin(2 * np.pi * u / period) > 0)
+        if rng.random() < 0.5:       # checkerboard: the second direction too
+            pat = np.logical_xor(pat > 0, (np.floor(v / period) % 2) > 0)
+        c0, c1 = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
+        tex = np.where(np.asarray(pat, bool)[..., None], c1, c0) + rng.normal(0, rng.uniform(0, 15), (h, w, 3))
+    alpha = rng.uniform(0.5, 1.0)
+    out = rgb.astype(np.float32)
+    out[y:y + h, x:x + w] = (1 - alpha) * out[y:y + h, x:x + w] + alpha * tex
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)

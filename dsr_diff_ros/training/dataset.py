@@ -6,7 +6,8 @@ The degradation mix (per sample; ranges in ``random_sensor`` and ``data.colour.r
   (``noisy_downsample``: 1-5 % of depth at the median depth, twice that at twice it), 50 % a random low-cost
   sensor (ToF or structured light, clean to heavy noise, holes, shadows, flying pixels, quantisation). Colour:
   70 % of sensor samples and 25 % of bicubic samples go through a random camera/rig (exposure, white balance,
-  noise, motion blur, JPEG, misregistration up to 4 px), so the model sees colour it must not trust.
+  noise, motion blur, JPEG, misregistration up to 4 px), so the model sees colour it must not trust; with
+  ``p_texture`` a share of samples also gets texture pasted onto its colour with no depth behind it.
 Scale per batch: 35 % x4, 20 % a real sensor's grid ratio (SENSOR_RATIOS), else log-uniform in [2, 16].
 Everything is deterministic in (seed, batch index).
 """
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..data.colour import degrade_colour, random_colour
+from ..data.colour import degrade_colour, paste_texture, random_colour
 from ..data.degradations import SensorModel, bicubic_downsample, degrade, noisy_downsample
 from ..data.real import RealPair, middlebury_to_metres
 from ..data.synthetic import SceneGenerator
@@ -68,6 +69,8 @@ class BatchSpec:
     p_fill: float = 0.0           # share of the sensor samples with their holes filled (nearest valid LR pixel), as
     #                               datasets that ship hole-filled sensor depth (RGB-D-D's phone ToF)
     p_colour_bicubic: float = 0.25
+    p_texture: float = 0.0        # share of samples whose colour gets a pasted texture with no depth behind it
+    #                               (``data.colour.paste_texture``: another crop's colour or a procedural pattern)
     max_shift: float = 4.0
     p_synthetic: float = 0.3      # share of samples from the procedural bank (the rest: real pairs)
     p_middlebury: float = 0.2     # share of the real samples from Middlebury (the rest: RGB-D-D)
@@ -171,6 +174,8 @@ class TrainingBatches(Dataset):
         for _ in range(self.spec.batch):
             rgb, d = self._crop(rng)
             rgb_in, lr = self._degrade(rgb, d, scale, rng)
+            if self.spec.p_texture and rng.random() < self.spec.p_texture:   # (no draw when 0: same stream)
+                rgb_in = paste_texture(rgb_in, self._crop(rng)[0], rng)
             rgbs.append(rgb_in)
             hrs.append(d)
             lrs.append(lr)

@@ -307,3 +307,24 @@ def test_filled_sensor_samples_have_no_holes_and_keep_their_values():
     assert (holes <= 0).any() and (filled > 0).all()
     h, f = holes[0], filled[0]                 # the first sample is drawn alike (the fill's draw comes after it)
     assert (h <= 0).any() and torch.equal(f[h > 0], h[h > 0])
+
+
+def test_pasted_texture_changes_one_rectangle_of_the_colour_and_nothing_else():
+    """``paste_texture``: a rectangle of 25-75 % of each side changes (from another image or a pattern), the rest
+    of the colour is untouched; with ``p_texture`` the batches' depth is exactly that of the same batch without."""
+    from dsr_diff_ros.data.colour import paste_texture
+    rgb = np.full((64, 80, 3), 128, np.uint8)
+    src = np.random.default_rng(1).integers(0, 255, (96, 96, 3), dtype=np.uint8)
+    for k in range(40):
+        out = paste_texture(rgb, src, np.random.default_rng(k))
+        ys, xs = np.nonzero((out != rgb).any(-1))
+        assert out.dtype == np.uint8 and out.shape == rgb.shape and ys.size
+        h, w = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+        assert 16 <= h <= 48 and 20 <= w <= 60, (h, w)       # one rectangle of 25-75 % of each side
+        assert (out != rgb).any(-1).sum() > 0.5 * h * w    # a texture, not a few changed pixels
+    base = dict(batch=4, patch=64, bank_size=4, p_synthetic=1.0)
+    plain = TrainingBatches(BatchSpec(**base), seed=3)[0]
+    tex = TrainingBatches(BatchSpec(**base, p_texture=1.0), seed=3)[0]
+    assert not torch.equal(plain["rgb"], tex["rgb"])
+    for k in ("depth_hr", "depth_lr"):                  # the first sample is drawn alike; only its colour differs
+        assert torch.equal(plain[k][0], tex[k][0])
