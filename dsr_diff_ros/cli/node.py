@@ -36,6 +36,11 @@ def main(argv=None) -> int:
         ex.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception:
+        if rclpy.ok():
+            raise
+        # Ctrl-C while the node was starting: rclpy's SIGINT handler shut the context down under the
+        # constructor, whose next rcl call fails; that is a normal stop, not a crash
     finally:
         if node is not None:
             node.destroy_node()

@@ -74,3 +74,24 @@ def test_experts_parameter_loads_the_sensor_expert_alone(ctx):
     with pytest.raises(ValueError, match="experts"):
         UpscaleNode(context=ctx, parameter_overrides=over + [Parameter("experts", value="clean")])
     rclpy.shutdown(context=ctx)
+
+
+CTRL_C_DURING_START = """
+import sys
+import rclpy
+import dsr_diff_ros.ros.node as rn
+class Interrupted(rn.UpscaleNode):
+    def __init__(self):
+        rclpy.shutdown()  # what rclpy's SIGINT handler does when Ctrl-C lands while the node is being built
+        super().__init__()
+rn.UpscaleNode = Interrupted
+from dsr_diff_ros.cli.node import main
+sys.exit(main(["dsr-diff-node"]))
+"""
+
+
+def test_cli_ctrl_c_during_start_up_is_a_clean_stop():
+    """The context shut down under the constructor (Ctrl-C while loading the weights): exit 0, no traceback."""
+    p = subprocess.run([sys.executable, "-c", CTRL_C_DURING_START], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "Traceback" not in p.stderr, p.stderr
