@@ -12,6 +12,8 @@
 #   x4_texture     clean_x4 with 30 % of the colour carrying pasted texture that no depth explains
 #   x8, x8_refine  clean_x8 as it is / grown like x4_refine
 #   sensor_refine  the sensor expert grown like x4_refine, 30 % pasted texture
+#   x4_cont, x8_cont  continue the CPU candidates checkpoints/x4_refine_cpu33 / x8_refine_cpu34 (lr LR_CONT, 1e-4)
+#   x16_refine     clean_x16 grown like x4_refine (band 11.3-17)
 set -uo pipefail
 DATA=${1:?data root}; RUN=${2:?run folder}
 MIN=${MIN:-7}; BATCH=${BATCH:-64}; W=${WORKERS:-5}; LR=${LR:-2e-4}
@@ -26,6 +28,7 @@ train() {  # name, then the run's own options
     $PY -m dsr_diff_ros.cli.train --out "$RUN/$name" "${common[@]}" "$@" >"$RUN/$name.out" 2>&1 &
 }
 x4=(--mix p_x4=0.5 --mix scale_range=2:5.66 "${robust[@]}"); x8=(--mix p_x4=0 --mix scale_range=5.5:11.6 "${robust[@]}")
+x16=(--mix p_x4=0 --mix scale_range=11.3:17 "${robust[@]}"); LR_CONT=${LR_CONT:-1e-4}
 grow=(--grow refine_ch=16 --grow refine_feat=8)
 for name in ${RUNS:-x4_texture x8_refine sensor_refine}; do
     case $name in
@@ -34,6 +37,9 @@ for name in ${RUNS:-x4_texture x8_refine sensor_refine}; do
         x4_texture) train "$name" --init "$W_DIR/dsr_diff_clean_x4" "${x4[@]}" --mix p_texture=0.3 ;;
         x8) train "$name" --init "$W_DIR/dsr_diff_clean_x8" "${x8[@]}" ;;
         x8_refine) train "$name" --init "$W_DIR/dsr_diff_clean_x8" "${x8[@]}" "${grow[@]}" ;;
+        x4_cont) train "$name" --init checkpoints/x4_refine_cpu33 "${x4[@]}" --mix p_texture=0.3 --lr "$LR_CONT" ;;
+        x8_cont) train "$name" --init checkpoints/x8_refine_cpu34 "${x8[@]}" --lr "$LR_CONT" ;;
+        x16_refine) train "$name" --init "$W_DIR/dsr_diff_clean_x16" "${x16[@]}" "${grow[@]}" ;;
         sensor_refine) train "$name" --init "$W_DIR/dsr_diff_default" "${grow[@]}" --mix p_texture=0.3 ;;
         *) echo "unknown run: $name" >&2; exit 2 ;;
     esac
