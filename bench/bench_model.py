@@ -65,7 +65,7 @@ def expert_latencies(up, repeats: int) -> dict[str, float]:
 
 
 def machine_label(up) -> str:
-    """CPU, its vector ISA as torch uses it (AVX2 vs AVX512 hosts differ ~2x on this model), torch, threads."""
+    """CPU and its vector ISA as torch uses it (latency differed 2-2.5x between two sessions' hosts), torch, threads."""
     cpu = next((ln.split(":", 1)[1].strip() for ln in _cpuinfo() if ln.startswith("model name")), platform.machine())
     return (f"{platform.machine()} {cpu} ({torch.backends.cpu.get_cpu_capability()}), {os.cpu_count()} cores, "
             f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {up.device}")

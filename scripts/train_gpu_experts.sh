@@ -6,7 +6,7 @@
 # Environment: MIN (minutes per run, 7), BATCH (64), WORKERS (data workers per run, 5), LR (2e-4), RUNS (which
 # runs; default "x4_texture x8 x16"; the third lease ran "x4_refine x4 x8"), TAR (write the runs'
 # weights, JSONs, logs and outputs into this one .tgz: the device tool returns only a handful of files per call,
-# and the seventh lease lost its first run's weights that way). Runs (stage 2, each from a shipped expert; the clean bands
+# and the eighth session's lease lost its first call's weights that way). Runs (stage 2, each from a shipped expert; the clean bands
 # with the robust mix of docs/model.md, the sensor expert with the default mix):
 #   x4_refine      clean_x4 grown by the full-resolution refinement (16 channels reading 8 of DSRN's features;
 #                  refused with a clear error once clean_x4 has one, as it has since the third lease)
@@ -16,7 +16,8 @@
 #   sensor_refine  the sensor expert grown like x4_refine, 30 % pasted texture
 #   x16, x16_refine  clean_x16 (band 11.3-17) as it is / grown like x4_refine
 # (every *_refine run is refused once its expert has the refinement: since the eighth session all three clean
-# bands have it; the seventh lease also continued two CPU candidates at lr 1e-4: flat at x4 and x8, logs gpu6_*)
+# bands have it; the eighth session's lease also continued two CPU candidates at lr 1e-4: flat at x4 and x8, and
+# sensor_refine was flat too; logs docs/training/gpu6_*)
 set -uo pipefail
 DATA=${1:?data root}; RUN=${2:?run folder}
 MIN=${MIN:-7}; BATCH=${BATCH:-64}; W=${WORKERS:-5}; LR=${LR:-2e-4}
