@@ -25,6 +25,7 @@ from dsr_diff_ros.inference import resolve_weights
 from dsr_diff_ros.data.degradations import degrade
 from dsr_diff_ros.data.synthetic import SceneGenerator
 from dsr_diff_ros.model.preprocess import prepare
+from host import cpu_name  # this folder
 
 
 def median_ms(fn, repeats: int, warmup: int = 2) -> float:
@@ -66,16 +67,8 @@ def expert_latencies(up, repeats: int) -> dict[str, float]:
 
 def machine_label(up) -> str:
     """CPU and its vector ISA as torch uses it (latency differed 2-2.5x between two sessions' hosts), torch, threads."""
-    cpu = next((ln.split(":", 1)[1].strip() for ln in _cpuinfo() if ln.startswith("model name")), platform.machine())
-    return (f"{platform.machine()} {cpu} ({torch.backends.cpu.get_cpu_capability()}), {os.cpu_count()} cores, "
+    return (f"{platform.machine()} {cpu_name()} ({torch.backends.cpu.get_cpu_capability()}), {os.cpu_count()} cores, "
             f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {up.device}")
-
-
-def _cpuinfo() -> list[str]:
-    try:
-        return Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:  # not Linux
-        return []
 
 
 def main() -> int:

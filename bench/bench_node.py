@@ -23,6 +23,7 @@ import threading
 import time
 from pathlib import Path
 
+from host import cpu_name  # this folder
 from dsr_diff_ros.ros.threads import reserve_core_for_executor
 
 reserve_core_for_executor()  # as dsr-diff-node does, before torch is imported
@@ -69,15 +70,7 @@ def spin_quietly(ex):
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores visible, Python {platform.python_version()}"
+    return f"{cpu_name()}, {os.cpu_count()} cores visible, Python {platform.python_version()}"
 
 
 def timed(fn, repeats):
