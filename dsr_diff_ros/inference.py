@@ -42,6 +42,12 @@ def select_device(device: str | torch.device = "auto") -> torch.device:
     return d
 
 
+def _gate_tag(model: torch.nn.Module) -> str:
+    """The planar-region gate lives in the weights' JSON, not in their hash: name it in the model id."""
+    tau = float(getattr(model.cfg, "flat_gate", 0.0))
+    return f"~flat{tau:g}" if tau > 0 else ""
+
+
 class Upscaler:
     """Colour-guided depth super-resolution with DSR-Diff.
 
@@ -99,7 +105,7 @@ class Upscaler:
         st = resolve_weights(name_or_path)
         dev = select_device(device)
         model, cfg = load_weights(st)
-        model_id = f"{st.stem}@{hashlib.sha256(st.read_bytes()).hexdigest()[:10]}"
+        model_id = f"{st.stem}@{hashlib.sha256(st.read_bytes()).hexdigest()[:10]}" + _gate_tag(model)
         spec = cfg.get("clean_expert") if experts else None
         clean, max_sigma, min_valid, bands, clean_name, band_sigma = None, 0.0, 0.999, [], "clean", {}
         if spec:
@@ -119,7 +125,8 @@ class Upscaler:
             def load(nm: str):
                 cst = paths_for(st.parent / nm)[0]
                 cst = cst if cst.exists() else resolve_weights(nm)
-                return load_weights(cst)[0], f"+{cst.stem}@{hashlib.sha256(cst.read_bytes()).hexdigest()[:10]}"
+                m = load_weights(cst)[0]
+                return m, f"+{cst.stem}@{hashlib.sha256(cst.read_bytes()).hexdigest()[:10]}" + _gate_tag(m)
             clean, tag = load(name)
             model_id += tag
             for nm, r, label, sigma in band_specs:

@@ -78,10 +78,6 @@ def test_prior_ablation_targets(ablation):
     assert s["GRN"] < s["mean z"], s
 
 
-@pytest.mark.xfail(strict=True, reason="not met by the shipped experts: 1.6 mm RMSE on the textured plane (this clean "
-                   "x4 input goes to the clean_x4 expert, whose full-resolution refinement reads the colour: 1.1 mm "
-                   "before it; v2 alone 1.8 mm) vs bicubic's 0.4 mm (texture leaks at the millimetre level; on "
-                   "every real set flat-region RMSE is below bicubic's: docs/model.md)")
 def test_flat_plane_under_textured_colour_stays_flat(up):
     """A slanted plane seen through strong texture (checkerboard + noise + stripes): the output must not be
     worse than bicubic and must not carry the texture (high-frequency energy of the error)."""

@@ -18,7 +18,8 @@ def resize_to(e: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 class LayerNorm2d(nn.Module):
-    """LayerNorm over channels at every pixel (with bias)."""
+    """LayerNorm over channels at every pixel (with bias). Channels-last input (the Upscaler's) takes the fused
+    kernel; the result is the same to ~1e-6."""
 
     def __init__(self, dim: int, eps: float = 1e-5):
         super().__init__()
@@ -27,6 +28,8 @@ class LayerNorm2d(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.is_contiguous(memory_format=torch.channels_last):   # inference: one fused kernel over the NHWC view
+            return F.layer_norm(x.permute(0, 2, 3, 1), x.shape[1:2], self.weight, self.bias, self.eps).permute(0, 3, 1, 2)
         mu = x.mean(1, keepdim=True)
         var = (x - mu).pow(2).mean(1, keepdim=True)
         x = (x - mu) * torch.rsqrt(var + self.eps)

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from .config import ModelConfig
 from .dsrn import DSRN
+from .flat_gate import planarity_gate
 from .ggn import GGN
 from .grn import GRN
 from .preprocess import Prepared, prepare
@@ -77,6 +78,9 @@ class DSRDiff(nn.Module):
         out = p.base + res
         if self.refine is not None:
             out = self.refine(out, p.rgb, feat)
+        if self.cfg.flat_gate > 0:   # no colour-driven detail where the LR depth is a plane
+            out = p.base + planarity_gate(p.lr[:, :1], out.shape[-2:], self.cfg.flat_gate, p.extent).to(out.dtype) * (
+                out - p.base)
         out = out[..., :p.hw[0], :p.hw[1]]
         return SROutput(self.to_metres(p, out), out, z, p)
 
