@@ -68,7 +68,7 @@ def main() -> int:
         print("bench_targets: the model could not be loaded", file=sys.stderr)
         return 2
     # every expert counts (each frame runs one of them)
-    nets = [up.model, up.clean] + [m for *_, m in up.clean_bands]
+    nets = [up.model, up.clean, up.holes] + [m for *_, m in up.clean_bands]
     params = sum(p.numel() for m in nets if m is not None for p in m.parameters())
     by_expert = expert_latencies(up, a.repeats)
     latency = max(by_expert.values())  # each frame runs one expert: the target holds for the slowest

@@ -2,6 +2,7 @@
 
     python bench/calibrate_experts.py [--sensor dsr_diff_default] [--clean NAME] [--every 2]
                                       [--band NAME:MAX_RATIO ...]     (defaults: the experts the sensor JSON names)
+                                      [--holes NAME]                  (a third expert for inputs with holes)
 
 For every tune frame (RGB-D-D every n-th + the Middlebury tune scenes) and 16 inputs (bicubic x2/3/4/8/16,
 heavy noise x4/x8/x16, four random sensors, four random sensors with their holes filled (x2.67/4/8/16)) it
@@ -10,6 +11,9 @@ RMSE (the clean expert of an input is the first ``--band`` whose max ratio holds
 as ``inference.Upscaler`` routes), prints per-input ratios (clean / sensor expert) and, for a grid of
 (min_valid, max_sigma) over all inputs and of max_sigma per scale band, the geometric mean and the worst case
 of routed / sensor-expert RMSE.
+With ``--holes`` (default: the one the sensor JSON names under "holes_expert", if any) it also records the holes
+expert's RMSE and, with the clean rule of the sensor JSON kept, the grid of ``max_valid`` (inputs that are not
+clean and have fewer valid LR pixels than it go to the holes expert).
 Writes ``bench/results/expert_calibration.json``. The thresholds go into the sensor expert's JSON with
 ``training.export.set_clean_expert``.
 """
@@ -49,6 +53,8 @@ def main() -> int:
     ap.add_argument("--band", action="append", default=None, metavar="WEIGHTS:MAX_RATIO",
                     help="a clean expert for inputs upscaled by at most MAX_RATIO (repeatable; default: the bands "
                          "the sensor expert's JSON names; 'none': no band)")
+    ap.add_argument("--holes", default=None, help="the holes expert (default: the one the sensor JSON names; "
+                    "'none': no holes expert)")
     ap.add_argument("--every", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "expert_calibration.json"))
@@ -65,6 +71,8 @@ def main() -> int:
         print(f"calibrate_experts: {a.sensor} names no clean expert; pass --clean", file=sys.stderr)
         return 2
     clean, _ = load_weights(resolve_weights(a.clean))
+    a.holes = a.holes or (cfg.get("holes_expert") or {}).get("weights")
+    holes = load_weights(resolve_weights(a.holes))[0] if a.holes and a.holes != "none" else None
     if a.band is None:
         a.band = [f"{b['weights']}:{b['max_ratio']}" for b in shipped.get("bands", [])]
     a.band = [b for b in a.band if b != "none"]
@@ -86,7 +94,8 @@ def main() -> int:
             with torch.no_grad():
                 p = sensor.prepare(d, r)
                 res = {nm: rmse(m.run(d, r, steps=1, prepared=p).depth, h) for nm, m in
-                       (("sensor_expert", sensor), ("clean_expert", next((m for mr, m in bands if s <= mr), clean)))}
+                       (("sensor_expert", sensor), ("clean_expert", next((m for mr, m in bands if s <= mr), clean)))
+                       + ((("holes_expert", holes),) if holes is not None else ())}
                 bic = F.interpolate(p.lr[:, :1], size=hr.shape, mode="bicubic", align_corners=False) * p.scale
                 res["bicubic"] = rmse(bic, h)
             rows.append(dict(frame=name, mode=mode, scale=s, noise=float(image_noise(p.lr)[0]),
@@ -116,8 +125,40 @@ def main() -> int:
         print("  {where}min_valid {min_valid} max_sigma {max_sigma}: routed / sensor expert {routed_vs_sensor:.4f}, "
               "worst {worst:.3f}, {to_clean} of {n} inputs to the clean expert"
               .format(where=f"band {g['band']} " if "band" in g else "", **g))
-    Path(a.out).write_text(json.dumps({"sensor": a.sensor, "clean": a.clean, "bands": a.band, "rows": rows,
-                                       "grid": grid, "band_grid": band_grid}, indent=1))
+    holes_grid = []
+    if holes is not None:
+        hr_ = lambda r: r["holes_expert"] / r["sensor_expert"]  # noqa: E731
+        print("holes / sensor expert RMSE (geometric mean, worst)")
+        for mode in ("bicubic", "noisy", "sensor", "filled"):
+            for s in sorted({r["scale"] for r in rows if r["mode"] == mode}):
+                rs = [r for r in rows if r["mode"] == mode and r["scale"] == s]
+                print(f"  {mode:8s} x{s:<5.2f} n={len(rs):2d}  {np.exp(np.mean([np.log(hr_(r)) for r in rs])):.3f} "
+                      f"{max(hr_(r) for r in rs):.3f}")
+        # the shipped clean rule (per band max_sigma, min_valid), then the holes rule
+        spec_bands = sorted((float(b["max_ratio"]), float(b.get("max_sigma", shipped.get("max_sigma", 0))))
+                            for b in shipped.get("bands", []))
+
+        def clean_sigma(scale: float) -> float:
+            return next((sg for mr, sg in spec_bands if scale <= mr), float(shipped.get("max_sigma", 0)))
+        mv_clean = float(shipped.get("min_valid", 0.999))
+        for max_valid in (0.9, 0.97, 0.99, 0.999, 1.01):
+            lr = []
+            for r in rows:
+                if r["noise"] <= clean_sigma(r["scale"]) and r["valid"] >= mv_clean:
+                    lr.append(("clean", np.log(ratio(r))))
+                elif r["valid"] < max_valid:
+                    lr.append(("holes", np.log(hr_(r))))
+                else:
+                    lr.append(("sensor", 0.0))
+            g = dict(max_valid=max_valid, routed_vs_sensor=float(np.exp(np.mean([x for _, x in lr]))),
+                     worst=float(np.exp(max(x for _, x in lr))), to_holes=sum(k == "holes" for k, _ in lr),
+                     holes_part=float(np.exp(np.mean([x for k, x in lr if k == "holes"] or [0.0]))), n=len(lr))
+            holes_grid.append(g)
+            print("  holes max_valid {max_valid}: routed (3 experts) / sensor expert {routed_vs_sensor:.4f}, worst "
+                  "{worst:.3f}; {to_holes} of {n} inputs to the holes expert, there {holes_part:.4f}".format(**g))
+    Path(a.out).write_text(json.dumps({"sensor": a.sensor, "clean": a.clean, "bands": a.band, "holes": a.holes,
+                                       "rows": rows, "grid": grid, "band_grid": band_grid,
+                                       "holes_grid": holes_grid}, indent=1))
     print(f"wrote {a.out}")
     return 0
 

@@ -65,13 +65,18 @@ class Upscaler:
     ``experts()`` says which expert each frame gets. The weights JSON of ``model`` names them
     (``"clean_expert": {"weights": NAME, "max_sigma": S, "min_valid": V, "name": LABEL, "bands": [{"weights":
     NAME, "max_ratio": R, "name": LABEL, "max_sigma": S}, ...]}``; band names and noise limits optional);
+    A third expert (optional), ``holes``, takes the frames that are not clean and have fewer than
+    ``holes_max_valid`` of their LR pixels valid (a sensor's holes); the JSON names it as ``"holes_expert":
+    {"weights": NAME, "max_valid": V, "name": LABEL}``. ``model`` then keeps the hole-free noisy frames (heavy
+    noise, hole-filled sensor depth).
     ``from_pretrained(..., experts=False)`` loads the sensor expert alone.
     """
 
     def __init__(self, model: torch.nn.Module, config: dict, device: torch.device, precision: str = "auto",
                  model_id: str = "dsr_diff", clean: torch.nn.Module | None = None, clean_max_sigma: float = 0.0,
                  clean_min_valid: float = 0.999, clean_bands=(), clean_name: str = "clean",
-                 clean_band_sigma: dict | None = None):
+                 clean_band_sigma: dict | None = None, holes: torch.nn.Module | None = None,
+                 holes_max_valid: float = 0.999, holes_name: str = "sensor_holes"):
         self.device = device
         self.config = config
         self.model_id = model_id
@@ -87,11 +92,13 @@ class Upscaler:
         if clean_bands and clean is None:
             raise ValueError("clean_bands need a clean expert (for the ratios outside every band)")
         self.clean_bands = sorted(((float(r), str(n), ready(m)) for r, n, m in clean_bands), key=lambda b: b[0])
-        for m in [clean] + [m for *_, m in self.clean_bands]:
+        self.holes = ready(holes) if holes is not None else None
+        self.holes_max_valid, self.holes_name = float(holes_max_valid), str(holes_name)
+        for m in [clean, holes] + [m for *_, m in self.clean_bands]:
             if m is not None and (m.cfg.unshuffle, m.cfg.z_ch, m.cfg.timesteps) != (
                     model.cfg.unshuffle, model.cfg.z_ch, model.cfg.timesteps):
-                raise WeightsError("the clean experts must share the working grid, prior channels and steps of the "
-                                   "model")
+                raise WeightsError("the clean and holes experts must share the working grid, prior channels and "
+                                   "steps of the model")
         self.clean_max_sigma, self.clean_min_valid = float(clean_max_sigma), float(clean_min_valid)
         self.clean_band_sigma = {str(k): float(v) for k, v in (clean_band_sigma or {}).items()}
         self.num_steps = int(model.cfg.timesteps)
@@ -135,8 +142,22 @@ class Upscaler:
                 model_id += tag
                 if sigma is not None:
                     band_sigma[label] = sigma
+        holes, holes_valid, holes_name = None, 0.999, "sensor_holes"
+        hspec = cfg.get("holes_expert") if experts else None
+        if hspec:
+            try:
+                hname, holes_valid = str(hspec["weights"]), float(hspec["max_valid"])
+                holes_name = str(hspec.get("name", holes_name))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise WeightsError(f"{st.with_suffix('.json')}: holes_expert must be "
+                                   f'{{"weights": NAME, "max_valid": V, "name": LABEL}}, got {hspec!r}') from None
+            hst = paths_for(st.parent / hname)[0]
+            hst = hst if hst.exists() else resolve_weights(hname)
+            holes = load_weights(hst)[0]
+            model_id += f"+{hst.stem}@{hashlib.sha256(hst.read_bytes()).hexdigest()[:10]}" + _gate_tag(holes)
         return cls(model, cfg, dev, precision, model_id=model_id, clean=clean, clean_max_sigma=max_sigma,
-                   clean_min_valid=min_valid, clean_bands=bands, clean_name=clean_name, clean_band_sigma=band_sigma)
+                   clean_min_valid=min_valid, clean_bands=bands, clean_name=clean_name, clean_band_sigma=band_sigma,
+                   holes=holes, holes_max_valid=holes_valid, holes_name=holes_name)
 
     # -- inputs ------------------------------------------------------------------------------------------
     @staticmethod
@@ -199,24 +220,37 @@ class Upscaler:
         max_sigma = self.clean_band_sigma.get(label, self.clean_max_sigma)
         return (image_noise(p.lr) <= max_sigma) & (valid >= self.clean_min_valid)
 
+    def _holes_mask(self, p, clean: torch.Tensor) -> torch.Tensor:
+        """(B,) bool: frames that go to the holes expert (not clean, fewer valid LR pixels than holes_max_valid)."""
+        if self.holes is None:
+            return torch.zeros_like(clean)
+        return ~clean & (p.lr[:, 1].flatten(1).mean(1) < self.holes_max_valid)
+
     @torch.inference_mode()
     def experts(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor) -> list[str]:
         """Which expert each frame goes to: "sensor", the clean expert's label ("clean" unless its JSON entry
-        has a "name") or a clean band's label (always "sensor" without a clean expert)."""
+        has a "name"), a clean band's label, or the holes expert's label (always "sensor" without the others)."""
         d, r, _ = self._to_tensors(depth_lr, rgb)
         label = self._clean_expert(d, r)[0]
-        return [label if c else "sensor" for c in self._clean_mask(self.model.prepare(d, r), label).tolist()]
+        p = self.model.prepare(d, r)
+        clean = self._clean_mask(p, label)
+        holes = self._holes_mask(p, clean)
+        return [label if c else self.holes_name if h else "sensor" for c, h in zip(clean.tolist(), holes.tolist())]
 
     def _routed(self, p, d, r, fn):
-        """fn(model) -> a batch tensor, from each frame's expert (both run only when a batch mixes them)."""
+        """fn(model) -> a batch tensor, from each frame's expert (several run only when a batch mixes them)."""
         label, expert = self._clean_expert(d, r)
         clean = self._clean_mask(p, label)
-        if not clean.any():
-            return fn(self.model)
-        if clean.all():
-            return fn(expert)
-        a, b = fn(self.model), fn(expert)
-        return torch.where(clean.view(-1, *([1] * (a.ndim - 1))), b, a)
+        holes = self._holes_mask(p, clean)
+        groups = [(m, sel) for m, sel in ((expert, clean), (self.holes, holes), (self.model, ~clean & ~holes))
+                  if sel.any()]
+        if len(groups) == 1:
+            return fn(groups[0][0])
+        out = None
+        for m, sel in groups:
+            y = fn(m)
+            out = y if out is None else torch.where(sel.view(-1, *([1] * (y.ndim - 1))), y, out)
+        return out
 
     # -- the call ------------------------------------------------------------------------------------------
     @torch.inference_mode()

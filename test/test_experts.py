@@ -131,6 +131,44 @@ def test_clean_frames_go_to_the_scale_band_expert_that_holds_their_ratio(tmp_pat
         Upscaler(_model(0), {}, torch.device("cpu"), clean_bands=[(5.66, "x4", _model(2))])
 
 
+def test_frames_with_holes_go_to_the_holes_expert_named_in_the_json(tmp_path):
+    """Three experts: clean frames to the clean one, noisy frames with holes to the holes expert, hole-free noisy
+    frames to the sensor expert; a mixed batch gets each frame from its own; bad entries are refused."""
+    from dsr_diff_ros.training.export import set_clean_expert, set_holes_expert
+
+    for seed, name in ((0, "main"), (1, "clean"), (3, "holes")):
+        save_weights(_model(seed), tmp_path / name)
+    set_clean_expert(tmp_path / "main", "clean", 2e-3)
+    with pytest.raises(FileNotFoundError, match="nope"):
+        set_holes_expert(tmp_path / "main", "nope")
+    with pytest.raises(ValueError, match="max_valid"):
+        set_holes_expert(tmp_path / "main", "holes", max_valid=0.0)
+    set_holes_expert(tmp_path / "main", "holes", 0.999, calibration={"frames": 1})
+    up = Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    only = {n: Upscaler.from_pretrained(tmp_path / n, device="cpu", experts=False) for n in ("main", "clean", "holes")}
+    assert "+holes@" in up.model_id and up.holes_max_valid == 0.999
+    plane, noisy, holey, rgb = _inputs()
+    assert up.experts(plane, rgb) == ["clean"] and up.experts(noisy, rgb) == ["sensor"]
+    assert up.experts(holey, rgb) == ["sensor_holes"]
+    np.testing.assert_array_equal(up.upscale(holey, rgb), only["holes"].upscale(holey, rgb))
+    np.testing.assert_array_equal(up.upscale(noisy, rgb), only["main"].upscale(noisy, rgb))
+    np.testing.assert_array_equal(up.guidance(holey, rgb), only["holes"].guidance(holey, rgb))
+    assert not np.array_equal(up.upscale(holey, rgb), only["main"].upscale(holey, rgb))
+    d = torch.from_numpy(np.stack([plane, noisy, holey]))[:, None]
+    r = torch.from_numpy(np.stack([rgb] * 3)).permute(0, 3, 1, 2).float() / 255
+    assert up.experts(d, r) == ["clean", "sensor", "sensor_holes"]
+    out = up.upscale(d, r)
+    for i, n in enumerate(("clean", "main", "holes")):
+        torch.testing.assert_close(out[i], only[n].upscale(d, r)[i], rtol=0, atol=0)
+    assert Upscaler.from_pretrained(tmp_path / "main", device="cpu", experts=False).holes is None
+    js = tmp_path / "main.json"
+    meta = json.loads(js.read_text())
+    for bad in ({"weights": "holes"}, {"weights": "holes", "max_valid": "x"}, "holes"):
+        js.write_text(json.dumps({**meta, "holes_expert": bad}))
+        with pytest.raises(WeightsError, match="holes_expert"):
+            Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+
+
 def test_shipped_experts_route_a_real_frame_by_its_degradation_and_the_clean_expert_earns_its_place():
     """Shipped weights on a real Kinect frame (bundled sample, 640x480): the clean bicubic protocol goes to the
     clean expert of its scale band (x4, x8, x16) and is more accurate than with the sensor expert alone; the simulated
