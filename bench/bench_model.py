@@ -56,11 +56,22 @@ def clean_latency_input() -> tuple[np.ndarray, np.ndarray]:
     return degrade(scene.depth, 4, "bicubic").astype(np.float32), scene.rgb
 
 
+def holes_latency_input() -> tuple[np.ndarray, np.ndarray]:
+    """The benchmark frame with 5 % of its depth pixels dropped (a sensor's holes: the holes expert when one ships)."""
+    depth, rgb = latency_input()
+    depth = depth.copy()
+    depth[np.random.default_rng(1).random(depth.shape) < 0.05] = 0
+    return depth, rgb
+
+
 def expert_latencies(up, repeats: int) -> dict[str, float]:
     """Median ms of ``up.upscale`` at its default steps per benchmark frame, keyed "<frame> (<expert>)": each
     frame runs one expert, and the experts may differ in cost (a latency target holds for the slowest)."""
     out = {}
-    for kind, (depth, rgb) in (("noisy", latency_input()), ("clean", clean_latency_input())):
+    frames = [("noisy", latency_input()), ("clean", clean_latency_input())]
+    if getattr(up, "holes", None) is not None:
+        frames.append(("holes", holes_latency_input()))
+    for kind, (depth, rgb) in frames:
         out[f"{kind} ({up.experts(depth, rgb)[0]})"] = round(median_ms(lambda: up.upscale(depth, rgb), repeats), 1)
     return out
 

@@ -49,7 +49,7 @@ def generate_launch_description():
         DeclareLaunchArgument("steps", default_value="2", description="Diffusion steps per frame"),
         DeclareLaunchArgument("weights", default_value="", description="Weights name/path; empty: default"),
         DeclareLaunchArgument("experts", default_value="auto", choices=["auto", "sensor"],
-                              description="auto: sensor or clean-input expert per frame; sensor: the sensor expert"),
+                              description="auto: holes, sensor or clean-input expert per frame; sensor: the sensor expert"),
         DeclareLaunchArgument("use_sim_time", default_value="false", description="Use /clock"),
         DeclareLaunchArgument("lazy", default_value="true",
                               description="Subscribe to the inputs only while an output has a subscriber"),

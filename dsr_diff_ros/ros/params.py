@@ -7,9 +7,10 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 PARAMS = {
     "device": ("auto", "Inference device: auto (CUDA when available), cuda or cpu", None, True),
     "weights": ("", "Model weights (name or path to .safetensors); empty: the shipped default", None, True),
-    "experts": ("auto", "auto: each frame goes to the sensor expert or to a clean-input expert by its measured noise "
-                        "and holes (docs/model.md); sensor: always the sensor expert (a camera that delivers quiet, "
-                        "hole-filled depth, which could pass for a clean input)", None, True),
+    "experts": ("auto", "auto: each frame goes to the holes expert (depth with holes), the sensor expert (hole-free "
+                        "noisy depth) or a clean-input expert by its measured noise, holes and ratio (docs/model.md); "
+                        "sensor: always the sensor expert (a camera that delivers quiet, hole-filled depth, which could "
+                        "pass for a clean input)", None, True),
     "cpu_threads": (0, "PyTorch intra-op threads when inferring on the CPU; 0: auto = cores - 1 (at least 1), so "
                        "the ROS executor keeps a core: oversubscribed OpenMP threads stall inference", (0, 256), True),
     "warmup": (True, "Run one dummy inference at start-up so the first frame is not slow", None, True),
