@@ -275,7 +275,8 @@ def adapt(recording: Union[str, Path, Recording], out: Union[str, Path], config:
     frames_info = {"total": len(rec), "train": len(train_idx), "holdout": len(held_idx),
                    "holdout_indices": held_idx, "stamps_ns": [int(s) for s in rec.stamps]}
     # an adapted model serves its sensor alone: the base's clean-input expert is not carried over
-    meta = {k: v for k, v in base_meta.items() if k not in ("format", "model", "safetensors_sha256", "clean_expert", "holes_expert")}
+    meta = {k: v for k, v in base_meta.items()
+            if k not in ("format", "model", "safetensors_sha256", "clean_expert", "holes_expert")}
     meta["adaptation"] = {
         "adapted": adapted, "reason": reason, "base": base_info, "profile": profile.to_dict(),
         "recording": {k: v for k, v in rec.source.items()}, "frames": frames_info, "config": cfg.to_dict(),

@@ -29,7 +29,8 @@ class LayerNorm2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.is_contiguous(memory_format=torch.channels_last):   # inference: one fused kernel over the NHWC view
-            return F.layer_norm(x.permute(0, 2, 3, 1), x.shape[1:2], self.weight, self.bias, self.eps).permute(0, 3, 1, 2)
+            y = F.layer_norm(x.permute(0, 2, 3, 1), x.shape[1:2], self.weight, self.bias, self.eps)
+            return y.permute(0, 3, 1, 2)
         mu = x.mean(1, keepdim=True)
         var = (x - mu).pow(2).mean(1, keepdim=True)
         x = (x - mu) * torch.rsqrt(var + self.eps)

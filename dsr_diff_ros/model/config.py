@@ -22,9 +22,9 @@ class ModelConfig:
     refine_feat: channels of DSRN's features the refinement reads at full resolution (0: none; needs refine_ch)
     deg_ch:      channels of the measured degradation descriptor (``model/degradation.py``: 0 or 3) that join the
                  prior before its embedding, so every modulation knows how noisy the input is and the ratio
-    flat_gate:   threshold (relative to the local depth) of the planar-region gate (``model/flat_gate.py``): the network's change
-                 to the bicubic base fades to zero where the LR depth is locally a plane (0: off; the clean
-                 experts use it, the sensor expert does not: on noisy input every region looks curved)
+    flat_gate:   threshold (relative to the local depth) of the planar-region gate (``model/flat_gate.py``): the
+                 network's change to the bicubic base fades to zero where the LR depth is locally a plane (0: off;
+                 the clean experts use it, the sensor experts do not: on noisy input every region looks curved)
     timesteps:   T of the GRN diffusion; beta_start/beta_end: sqrt-linear ("linear" in DiffIR) schedule
     """
 
