@@ -101,14 +101,18 @@ def main() -> int:
             rows.append(dict(frame=name, mode=mode, scale=s, noise=float(image_noise(p.lr)[0]),
                              valid=float(p.lr[0, 1].mean()), **res))
     ratio = lambda r: r["clean_expert"] / r["sensor_expert"]  # noqa: E731
+    def by_input():
+        """(mode, scale, rows) per input kind, in a fixed order."""
+        for mode in ("bicubic", "noisy", "sensor", "filled"):
+            for s in sorted({r["scale"] for r in rows if r["mode"] == mode}):
+                yield mode, s, [r for r in rows if r["mode"] == mode and r["scale"] == s]
+
     print(f"{len(rows)} inputs; clean / sensor expert RMSE (geometric mean, worst)")
-    for mode in ("bicubic", "noisy", "sensor", "filled"):
-        for s in sorted({r["scale"] for r in rows if r["mode"] == mode}):
-            rs = [r for r in rows if r["mode"] == mode and r["scale"] == s]
-            print(f"  {mode:8s} x{s:<5.2f} n={len(rs):2d} noise {min(r['noise'] for r in rs):.4f}-"
-                  f"{max(r['noise'] for r in rs):.4f} valid {min(r['valid'] for r in rs):.3f}-"
-                  f"{max(r['valid'] for r in rs):.3f}  {np.exp(np.mean([np.log(ratio(r)) for r in rs])):.3f} "
-                  f"{max(ratio(r) for r in rs):.3f}")
+    for mode, s, rs in by_input():
+        print(f"  {mode:8s} x{s:<5.2f} n={len(rs):2d} noise {min(r['noise'] for r in rs):.4f}-"
+              f"{max(r['noise'] for r in rs):.4f} valid {min(r['valid'] for r in rs):.3f}-"
+              f"{max(r['valid'] for r in rs):.3f}  {np.exp(np.mean([np.log(ratio(r)) for r in rs])):.3f} "
+              f"{max(ratio(r) for r in rs):.3f}")
     def routed(rs: list[dict], max_sigma: float, min_valid: float) -> dict:
         """routed / sensor-expert RMSE (geometric mean, worst) when ``rs`` are routed by this rule."""
         lr = [np.log(ratio(r)) if (r["noise"] <= max_sigma and r["valid"] >= min_valid) else 0.0 for r in rs]
@@ -129,11 +133,9 @@ def main() -> int:
     if holes is not None:
         hr_ = lambda r: r["holes_expert"] / r["sensor_expert"]  # noqa: E731
         print("holes / sensor expert RMSE (geometric mean, worst)")
-        for mode in ("bicubic", "noisy", "sensor", "filled"):
-            for s in sorted({r["scale"] for r in rows if r["mode"] == mode}):
-                rs = [r for r in rows if r["mode"] == mode and r["scale"] == s]
-                print(f"  {mode:8s} x{s:<5.2f} n={len(rs):2d}  {np.exp(np.mean([np.log(hr_(r)) for r in rs])):.3f} "
-                      f"{max(hr_(r) for r in rs):.3f}")
+        for mode, s, rs in by_input():
+            print(f"  {mode:8s} x{s:<5.2f} n={len(rs):2d}  {np.exp(np.mean([np.log(hr_(r)) for r in rs])):.3f} "
+                  f"{max(hr_(r) for r in rs):.3f}")
         # the shipped clean rule (per band max_sigma, min_valid), then the holes rule
         spec_bands = sorted((float(b["max_ratio"]), float(b.get("max_sigma", shipped.get("max_sigma", 0))))
                             for b in shipped.get("bands", []))

@@ -107,13 +107,20 @@ class Upscaler:
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, device: str | torch.device = "auto",
                         precision: str = "auto", experts: bool = True) -> "Upscaler":
-        """Load weights (a shipped name or a path) and, when their JSON names one and ``experts``, the clean
-        expert (looked up next to them, then among the shipped weights)."""
+        """Load weights (a shipped name or a path) and, when their JSON names them and ``experts``, the clean and
+        holes experts (looked up next to them, then among the shipped weights)."""
         st = resolve_weights(name_or_path)
         dev = select_device(device)
         model, cfg = load_weights(st)
         model_id = f"{st.stem}@{hashlib.sha256(st.read_bytes()).hexdigest()[:10]}" + _gate_tag(model)
         spec = cfg.get("clean_expert") if experts else None
+
+        def load(nm: str):
+            """An expert named in the JSON (next to it, else a shipped name) and its model-id tag."""
+            cst = paths_for(st.parent / nm)[0]
+            cst = cst if cst.exists() else resolve_weights(nm)
+            m = load_weights(cst)[0]
+            return m, f"+{cst.stem}@{hashlib.sha256(cst.read_bytes()).hexdigest()[:10]}" + _gate_tag(m)
         clean, max_sigma, min_valid, bands, clean_name, band_sigma = None, 0.0, 0.999, [], "clean", {}
         if spec:
             try:
@@ -128,12 +135,6 @@ class Upscaler:
                 raise WeightsError(f"{st.with_suffix('.json')}: clean_expert must be "
                                    f'{{"weights": NAME, "max_sigma": S, "min_valid": V, "bands": [{{"weights": '
                                    f'NAME, "max_ratio": R > 1, "max_sigma": S}}, ...]}}, got {spec!r}') from None
-
-            def load(nm: str):
-                cst = paths_for(st.parent / nm)[0]
-                cst = cst if cst.exists() else resolve_weights(nm)
-                m = load_weights(cst)[0]
-                return m, f"+{cst.stem}@{hashlib.sha256(cst.read_bytes()).hexdigest()[:10]}" + _gate_tag(m)
             clean, tag = load(name)
             model_id += tag
             for nm, r, label, sigma in band_specs:
@@ -151,10 +152,8 @@ class Upscaler:
             except (KeyError, TypeError, ValueError, AttributeError):
                 raise WeightsError(f"{st.with_suffix('.json')}: holes_expert must be "
                                    f'{{"weights": NAME, "max_valid": V, "name": LABEL}}, got {hspec!r}') from None
-            hst = paths_for(st.parent / hname)[0]
-            hst = hst if hst.exists() else resolve_weights(hname)
-            holes = load_weights(hst)[0]
-            model_id += f"+{hst.stem}@{hashlib.sha256(hst.read_bytes()).hexdigest()[:10]}" + _gate_tag(holes)
+            holes, tag = load(hname)
+            model_id += tag
         return cls(model, cfg, dev, precision, model_id=model_id, clean=clean, clean_max_sigma=max_sigma,
                    clean_min_valid=min_valid, clean_bands=bands, clean_name=clean_name, clean_band_sigma=band_sigma,
                    holes=holes, holes_max_valid=holes_valid, holes_name=holes_name)
@@ -220,11 +219,13 @@ class Upscaler:
         max_sigma = self.clean_band_sigma.get(label, self.clean_max_sigma)
         return (image_noise(p.lr) <= max_sigma) & (valid >= self.clean_min_valid)
 
-    def _holes_mask(self, p, clean: torch.Tensor) -> torch.Tensor:
-        """(B,) bool: frames that go to the holes expert (not clean, fewer valid LR pixels than holes_max_valid)."""
+    def _masks(self, p, label: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B,) bool each: frames that go to the clean expert ``label``, and to the holes expert (not clean, fewer
+        valid LR pixels than holes_max_valid)."""
+        clean = self._clean_mask(p, label)
         if self.holes is None:
-            return torch.zeros_like(clean)
-        return ~clean & (p.lr[:, 1].flatten(1).mean(1) < self.holes_max_valid)
+            return clean, torch.zeros_like(clean)
+        return clean, ~clean & (p.lr[:, 1].flatten(1).mean(1) < self.holes_max_valid)
 
     @torch.inference_mode()
     def experts(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor) -> list[str]:
@@ -232,16 +233,13 @@ class Upscaler:
         has a "name"), a clean band's label, or the holes expert's label (always "sensor" without the others)."""
         d, r, _ = self._to_tensors(depth_lr, rgb)
         label = self._clean_expert(d, r)[0]
-        p = self.model.prepare(d, r)
-        clean = self._clean_mask(p, label)
-        holes = self._holes_mask(p, clean)
+        clean, holes = self._masks(self.model.prepare(d, r), label)
         return [label if c else self.holes_name if h else "sensor" for c, h in zip(clean.tolist(), holes.tolist())]
 
     def _routed(self, p, d, r, fn):
         """fn(model) -> a batch tensor, from each frame's expert (several run only when a batch mixes them)."""
         label, expert = self._clean_expert(d, r)
-        clean = self._clean_mask(p, label)
-        holes = self._holes_mask(p, clean)
+        clean, holes = self._masks(p, label)
         groups = [(m, sel) for m, sel in ((expert, clean), (self.holes, holes), (self.model, ~clean & ~holes))
                   if sel.any()]
         if len(groups) == 1:

@@ -33,7 +33,7 @@ def test_open_at_a_step_closed_far_from_it_and_relative_to_depth():
     small[..., 20:] = 0.5 - 0.5 * 1.5e-3                 # a step of 0.15 % of the depth: partly open
     s = planarity_gate(small, (30, 40), tau=3e-3)[0, 0]
     assert 0.1 < float(s[:, 19:21].max()) < 1
-    # the same relative step at a tenth of the depth opens the gate the same way
+    # the same relative step at a fifth of the depth opens the gate the same way
     assert torch.allclose(planarity_gate(small * 0.2, (30, 40), tau=3e-3), s[None, None], atol=1e-3)
 
 
