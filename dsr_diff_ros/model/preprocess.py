@@ -1,7 +1,8 @@
 """Input conditioning shared by training and inference: normalisation, hole filling, padding.
 
-Normalisation (documented, per frame): s = max of the valid LR depth (metres, >= 0.1); the networks see d / s
-in [0, 1] and the output is multiplied back by s, so any metric range works (a 0.3 m desk or a 40 m hall).
+Normalisation (documented, per frame): s = max of the valid LR depth (metres, >= 0.1) without isolated far
+spikes (``robust_max``); the networks see d / s in [0, 1] and the output is multiplied back by s, so any metric
+range works (a 0.3 m desk or a 40 m hall).
 """
 from __future__ import annotations
 
@@ -24,6 +25,23 @@ def fill_holes(d: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
         up = F.interpolate(fill, size=dd.shape[-2:], mode="bilinear", align_corners=False)
         fill = torch.where(mm > 0, dd / mm.clamp_min(1e-8), up)
     return torch.where(m > 0, d, fill)
+
+
+SPIKE_FACTOR = 1.5
+
+
+def robust_max(d: torch.Tensor, m: torch.Tensor, factor: float = SPIKE_FACTOR) -> torch.Tensor:
+    """(B,1,1,1) the farthest valid depth, not counting isolated far spikes: valid pixels more than ``factor``
+    times as far as every valid 8-neighbour (a multipath or saturated return, e.g. one 60 m pixel in a 4 m room,
+    would otherwise squeeze the whole scene into a few % of the range the networks work in). A pixel with no
+    valid neighbour counts. Equal to the plain max on every real frame in ../shared/data (tested).
+    d, m: (B,1,h,w), d = 0 where m = 0."""
+    h, w = d.shape[-2:]
+    p = F.pad(d, (1, 1, 1, 1))
+    nb = torch.stack([p[..., 1 + dy:1 + dy + h, 1 + dx:1 + dx + w] for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                      if dy or dx]).amax(0)
+    keep = (m > 0) & ((nb <= 0) | (d <= factor * nb))
+    return torch.where(keep, d, torch.zeros_like(d)).amax(dim=(1, 2, 3), keepdim=True)
 
 
 def resample(x: torch.Tensor, size: tuple[int, int], extent_in: tuple[float, float] = (1.0, 1.0),
@@ -79,8 +97,8 @@ def prepare(depth_lr: torch.Tensor, rgb: torch.Tensor, u: int) -> Prepared:
     d = torch.nan_to_num(depth_lr.float(), nan=0.0, posinf=0.0, neginf=0.0)
     m = (d > 0).float()
     d = d * m
-    scale = d.amax(dim=(1, 2, 3), keepdim=True).clamp_min(0.1)
-    dn = fill_holes(d / scale, m)
+    scale = robust_max(d, m).clamp_min(0.1)
+    dn = fill_holes((d / scale).clamp(max=1.0), m)   # a spike beyond s reads as s (as far as the scene goes)
     H, W = rgb.shape[-2:]
     Hp, Wp = -(-H // u) * u, -(-W // u) * u
     if (Hp, Wp) != (H, W):

@@ -364,7 +364,8 @@ def train(cfg: TrainConfig) -> dict:
                                       f"(research use only) and {spec.p_synthetic:.0%} procedural scenes" if real
                                       else "procedural scenes") + "; degradations: dsr_diff_ros.training.dataset",
                              "hours": round(info["elapsed_s"] / 3600, 3), "device": str(device), "last": last},
-                "normalisation": "per frame: divide by the max valid LR depth (>= 0.1 m); output scaled back",
+                "normalisation": "per frame: divide by the max valid LR depth (>= 0.1 m; isolated far spikes "
+                                 "excluded); output scaled back",
                 "scale_range": list(spec.scale_range), "default_steps": cfg.model.timesteps}
         save_weights(ema.module, out / f"stage{cfg.stage}", meta)
 
