@@ -22,9 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-schedule", action="store_true",
                     help="with --max-minutes: the learning-rate cosine follows the time budget (fixed-length leases)")
     ap.add_argument("--dsrn-lr-scale", type=float, default=1.0,
-                    help="stage 2: DSRN learning rate relative to GRN's (< 1 keeps stage 1's use of the prior)")
+                    help="stage 2: the decoder's (DSRN and the refinement) learning rate relative to GRN's (< 1 keeps "
+                         "stage 1's use of the prior; 0 trains GRN alone)")
     ap.add_argument("--p-oracle", type=float, default=0.0,
                     help="stage 2: share of batches in which DSRN reads GGN's (oracle) prior instead of GRN's")
+    ap.add_argument("--z-weight", type=float, default=1.0,
+                    help="stage 2: weight of L1(z, z_GGN) beside L1(depth) (DiffIR: 1; lower lets GRN's prior serve "
+                         "the decoder rather than imitate GGN's)")
     ap.add_argument("--refine-ch", type=int, default=None,
                     help="stage 1: channels of the full-resolution refinement (default none); stage 2: add it to the "
                          "init weights (zero-initialised output, so training starts from the init's outputs)")
@@ -82,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
                       threads=a.threads, seed=a.seed, ema=a.ema, val_every=a.val_every, ckpt_every=a.ckpt_every,
                       data_root=a.data_root, p_synthetic=a.p_synthetic, init_dsrn=a.init_dsrn, model=mcfg,
                       time_schedule=a.time_schedule, dsrn_lr_scale=a.dsrn_lr_scale,
-                      refine_ch=a.refine_ch if a.stage == 2 else None, p_oracle=a.p_oracle, grow=grow, mix=mix)
+                      refine_ch=a.refine_ch if a.stage == 2 else None, p_oracle=a.p_oracle, z_weight=a.z_weight,
+                      grow=grow, mix=mix)
     try:
         result = train(cfg)
     except TrainConfigError as e:   # a bad --grow / --mix request: say so instead of a traceback

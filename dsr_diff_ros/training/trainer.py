@@ -58,11 +58,12 @@ class TrainConfig:
     max_minutes: float | None = None
     time_schedule: bool = False   # with max_minutes: the cosine follows this call's elapsed time (one fixed-budget
                                   # chunk, e.g. a GPU lease; a resumed call starts its own budget)
-    dsrn_lr_scale: float = 1.0    # stage 2: DSRN learning rate relative to GRN's (< 1 keeps stage 1's use of the prior)
+    dsrn_lr_scale: float = 1.0    # stage 2: decoder (DSRN + refinement) lr relative to GRN's (< 1 keeps the prior's use)
     refine_ch: int | None = None  # stage 2: add the full-resolution refinement to the init weights
     grow: dict = field(default_factory=dict)  # stage 2: larger groups for the init weights (``grow``), e.g.
                                               # {"fuse_blocks": 6}; the grown model starts from the init's outputs
     p_oracle: float = 0.0         # stage 2: share of batches in which the decoder reads GGN's prior instead of GRN's
+    z_weight: float = 1.0         # stage 2: weight of L1(z, z_GGN) beside L1(depth) (DiffIR: 1)
     mix: dict = field(default_factory=dict)   # BatchSpec overrides (the training mix), e.g. {"p_x4": 0.2}
     log_every: int = 25
     ckpt_every: int = 250
@@ -80,13 +81,14 @@ class StageLoss(nn.Module):
     """forward(batch) -> (loss, logs). Wrapping the loss in a module lets DDP synchronise every used parameter.
 
     Stage 1: L1(depth) with GGN's prior. Stage 2: the GGN prior (frozen) is noised to t = T-1, GRN runs ``steps``
-    reverse steps from it, loss = L1(depth) + L1(z, z_GGN) (DiffIR)."""
+    reverse steps from it, loss = L1(depth) + z_weight * L1(z, z_GGN) (DiffIR: z_weight 1)."""
 
     def __init__(self, model: DSRDiff, stage: int):
         super().__init__()
         self.model, self.stage = model, stage
         self.grn_only = False
         self.p_oracle = 0.0
+        self.z_weight = 1.0
 
     def forward(self, rgb, depth_hr, depth_lr, steps: int, generator: torch.Generator | None = None):
         m = self.model
@@ -106,11 +108,11 @@ class StageLoss(nn.Module):
                 return lz, {"l_z": lz.item()}
             # this batch the decoder reads GGN's prior (keeps it trusting the prior); GRN still learns z
             ld = masked_l1(m.run(depth_lr, rgb, z=z_gt, prepared=p).norm, gt)
-            return ld + lz, {"l_depth": ld.item(), "l_z": lz.item()}
+            return ld + self.z_weight * lz, {"l_depth": ld.item(), "l_z": lz.item()}
         out = m.run(depth_lr, rgb, steps=steps, z_T=z_T, prepared=p)
         lz = guidance_l1(out.z, z_gt)
         ld = masked_l1(out.norm, gt)
-        return ld + lz, {"l_depth": ld.item(), "l_z": lz.item()}
+        return ld + self.z_weight * lz, {"l_depth": ld.item(), "l_z": lz.item()}
 
 
 VAL_SENSOR = SensorModel(noise="linear", noise_std=0.01, quant_mm=1.0, hole_rate=0.02, edge_holes=0.3, flying=0.2,
@@ -316,7 +318,8 @@ def train(cfg: TrainConfig) -> dict:
     for prm in frozen.parameters():
         prm.requires_grad_(False)
     params = [prm for prm in model.parameters() if prm.requires_grad]
-    dsrn_ids = {id(prm) for prm in model.dsrn.parameters()} if cfg.stage == 2 else set()
+    decoder = [model.dsrn] + ([model.refine] if model.refine is not None else [])   # what dsrn_lr_scale scales
+    dsrn_ids = {id(prm) for mod in decoder for prm in mod.parameters()} if cfg.stage == 2 else set()
     groups = [{"params": [prm for prm in params if id(prm) not in dsrn_ids], "lr_scale": 1.0}]
     if dsrn_ids:
         groups.append({"params": [prm for prm in params if id(prm) in dsrn_ids], "lr_scale": cfg.dsrn_lr_scale})
@@ -328,7 +331,7 @@ def train(cfg: TrainConfig) -> dict:
         info = load_state(state_path, model, ema, opt)
         start, elapsed = info["iteration"], info.get("elapsed_s", 0.0)
     loss_mod = StageLoss(model, cfg.stage)
-    loss_mod.p_oracle = cfg.p_oracle
+    loss_mod.p_oracle, loss_mod.z_weight = cfg.p_oracle, cfg.z_weight
     runner: nn.Module = loss_mod
     if world > 1:
         runner = nn.parallel.DistributedDataParallel(loss_mod, find_unused_parameters=cfg.stage == 2)

@@ -217,6 +217,34 @@ def test_stage2_oracle_batches_feed_the_decoder_ggn_prior():
     assert m.grn.denoiser.net[0].weight.grad.abs().sum() > 0 and m.dsrn.head.weight.grad.abs().sum() > 0
 
 
+def test_stage2_z_weight_scales_the_prior_loss_and_a_frozen_decoder_includes_the_refinement(tmp_path):
+    """--z-weight W: loss = L1(depth) + W * L1(z, z_GGN); --dsrn-lr-scale 0 trains GRN alone (DSRN and the
+    refinement keep their weights)."""
+    from dsr_diff_ros.model.checkpoint import save_weights
+
+    torch.manual_seed(0)
+    m = DSRDiff(TINY)
+    torch.nn.init.normal_(m.dsrn.head.weight, std=0.05)
+    b = TrainingBatches(BatchSpec(batch=2, patch=32, p_x4=1.0, bank_size=4), seed=3)[0]
+    loss_mod = StageLoss(m, 2)
+    for w in (1.0, 0.1, 0.0):
+        loss_mod.z_weight = w
+        loss, logs = loss_mod(b["rgb"], b["depth_hr"], b["depth_lr"], 2, torch.Generator().manual_seed(0))
+        assert logs["l_z"] > 0 and abs(loss.item() - (logs["l_depth"] + w * logs["l_z"])) < 1e-6
+    init = DSRDiff(ModelConfig(**{**TINY.to_dict(), "refine_ch": 4}))
+    with torch.no_grad():
+        for prm in init.parameters():
+            prm.add_(0.05 * torch.randn_like(prm))
+    save_weights(init, tmp_path / "init")
+    cfg = TrainConfig(out=str(tmp_path / "run"), stage=2, iters=3, batch=2, patch=32, workers=0, val_every=100,
+                      data_root="none", warmup_iters=1, init=str(tmp_path / "init"), dsrn_lr_scale=0.0, z_weight=0.1)
+    assert train(cfg)["done"]
+    a = dict(init.named_parameters())
+    b_ = dict(load_weights(tmp_path / "run" / "stage2")[0].named_parameters())
+    assert all(torch.equal(a[n], b_[n]) for n in a if n.startswith(("dsrn.", "refine.", "ggn.")))
+    assert not all(torch.equal(a[n], b_[n]) for n in a if n.startswith("grn."))
+
+
 def test_grow_starts_as_the_same_function_then_its_new_blocks_learn(tmp_path):
     from dsr_diff_ros.model.checkpoint import save_weights
     from dsr_diff_ros.training.trainer import grow
