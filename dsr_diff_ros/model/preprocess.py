@@ -27,20 +27,23 @@ def fill_holes(d: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
     return torch.where(m > 0, d, fill)
 
 
-SPIKE_FACTOR = 1.5
+SPIKE_FACTOR = 2.0
 
 
 def robust_max(d: torch.Tensor, m: torch.Tensor, factor: float = SPIKE_FACTOR) -> torch.Tensor:
-    """(B,1,1,1) the farthest valid depth, not counting isolated far spikes: valid pixels more than ``factor``
-    times as far as every valid 8-neighbour (a multipath or saturated return, e.g. one 60 m pixel in a 4 m room,
-    would otherwise squeeze the whole scene into a few % of the range the networks work in). A pixel with no
-    valid neighbour counts. Equal to the plain max on every real frame in ../shared/data (tested).
-    d, m: (B,1,h,w), d = 0 where m = 0."""
+    """(B,1,1,1) the farthest valid depth, not counting isolated far spikes: valid pixels with at least 3 valid
+    8-neighbours that are more than ``factor`` times as far as every one of them (a multipath or saturated return,
+    e.g. one 60 m pixel in a 4 m room, would otherwise squeeze the whole scene into a few % of the range the
+    networks work in). Pixels among holes (fewer valid neighbours: too little evidence) always count. Equal to the
+    plain max on every real frame in ../shared/data and the bundled sample (tested). d, m: (B,1,h,w), d = 0 where
+    m = 0."""
     h, w = d.shape[-2:]
-    p = F.pad(d, (1, 1, 1, 1))
-    nb = torch.stack([p[..., 1 + dy:1 + dy + h, 1 + dx:1 + dx + w] for dy in (-1, 0, 1) for dx in (-1, 0, 1)
-                      if dy or dx]).amax(0)
-    keep = (m > 0) & ((nb <= 0) | (d <= factor * nb))
+    dp, mp = F.pad(d, (1, 1, 1, 1)), F.pad(m, (1, 1, 1, 1))
+    shifts = [(1 + dy, 1 + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+    nb = torch.stack([dp[..., y:y + h, x:x + w] for y, x in shifts]).amax(0)
+    n_valid = torch.stack([mp[..., y:y + h, x:x + w] for y, x in shifts]).sum(0)
+    spike = (n_valid >= 3) & (d > factor * nb)
+    keep = (m > 0) & ~spike
     return torch.where(keep, d, torch.zeros_like(d)).amax(dim=(1, 2, 3), keepdim=True)
 
 

@@ -31,19 +31,30 @@ def test_a_spike_does_not_set_the_scale():
     assert _robust(d) == 60.0
 
 
-def test_a_lone_valid_pixel_counts():
-    """Sparse input (no valid neighbour to compare with): every valid pixel counts."""
+def test_a_far_pixel_among_holes_counts():
+    """Sparse input, or a far pixel with fewer than 3 valid neighbours (a far wall seen through holes at x16): too
+    little evidence to call it a spike, so it counts."""
     d = np.zeros((20, 20), np.float32)
     d[2, 2], d[10, 10], d[15, 5] = 1.0, 4.0, 2.0
     assert _robust(d) == 4.0
+    d[11, 11], d[9, 9] = 1.0, 1.0                 # two valid neighbours
+    assert _robust(d) == 4.0
+    d[9, 11] = 1.0                                # three: now it is a spike
+    assert _robust(d) == 2.0
 
 
 @pytest.mark.parametrize("step", [2, 4, 8])
 def test_real_frames_keep_the_plain_max(step):
-    """On real sensor frames (nearest sampling keeps the sensor's own outliers) the scale is unchanged."""
-    for d in _frames():
+    """On real frames (nearest sampling keeps the sensor's own outliers), and on the simulated sensors of the
+    evaluation protocol (noise, flying pixels, holes; x4-x16), the scale is the plain max."""
+    from dsr_diff_ros.evaluation.protocols import make_lr
+
+    for i, d in enumerate(_frames()):
         lr = d[::step, ::step]
         assert _robust(lr) == float(lr[lr > 0].max())
+        for seed in range(3):
+            lr = make_lr(d, 2 * step, "sensor", seed=100 * i + seed)
+            assert _robust(lr) == float(lr[lr > 0].max()), (i, 2 * step, seed)
 
 
 def test_prepare_clamps_a_spike_to_the_scale():
