@@ -15,7 +15,8 @@ class NodeStats:
     """Thread-safe counters plus sliding windows (``window_s`` seconds) of input/output events and latencies."""
 
     COUNTERS = ("pairs_received", "pairs_processed", "pairs_replaced", "pairs_dropped_bad_input",
-                "pairs_sanitised", "time_resets", "frames_without_camera_info", "frames_unpaired")
+                "pairs_sanitised", "time_resets", "frames_without_camera_info", "frames_unpaired",
+                "pairs_low_ratio")   # depth within 1.5x of the colour resolution: little to super-resolve
 
     def __init__(self, window_s: float = 10.0, clock=time.monotonic):
         self.window_s, self.clock = float(window_s), clock
@@ -71,6 +72,9 @@ def to_status(snap: dict, extra: dict, status_cls, kv_cls, name: str, hardware_i
         level, msg = 1, "inputs arrive but no output (see last_error)"
     elif snap["pairs_dropped_bad_input"] and snap["last_error"]:
         msg = "upscaling; some inputs rejected (see last_error)"
+    elif snap.get("pairs_low_ratio"):
+        msg = ("upscaling; depth near the colour resolution (pairs_low_ratio): little to super-resolve, subscribe "
+               "to the sensor's native depth")
     values = {**{k: v for k, v in snap.items()}, **extra}
     kvs = [kv_cls(key=k, value=(f"{v:.3f}" if isinstance(v, float) else str(v))) for k, v in values.items()]
     return status_cls(level=bytes([level]), name=name, message=msg, hardware_id=hardware_id, values=kvs)

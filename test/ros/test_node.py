@@ -162,6 +162,33 @@ def test_frame_without_camera_info_is_counted_not_guessed(graph):
     assert [m.header.stamp.sec for m in s.got["depth"]] == [int(base), int(base + 2)]
 
 
+def test_depth_at_the_colour_resolution_is_processed_counted_and_flagged(graph):
+    """Depth already at the colour resolution (a topic aligned to the colour camera): upscaled like any frame (the
+    output is still the colour grid), counted in pairs_low_ratio and named in the diagnostics message."""
+    from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+
+    from dsr_diff_ros.ros.diagnostics import to_status
+
+    node, s = graph
+    rgb, d, K = FRAMES[0]
+    full = np.repeat(np.repeat(d, rgb.shape[0] // d.shape[0], 0), rgb.shape[1] // d.shape[1], 1)
+    assert full.shape == rgb.shape[:2]
+    before = settle(node)
+    s.publish_pair(rgb, d, K, T0 + 800)                        # a normal pair: not counted
+    assert s.wait("depth", 1)
+    assert settle(node)["pairs_low_ratio"] == before["pairs_low_ratio"]
+    s.publish_pair(rgb, full, K, T0 + 801)
+    assert s.wait("depth", 2), node.stats.snapshot()
+    after = settle(node)
+    assert after["pairs_low_ratio"] == before["pairs_low_ratio"] + 1
+    assert after["pairs_dropped_bad_input"] == before["pairs_dropped_bad_input"]
+    m = s.got["depth"][1]
+    assert (m.width, m.height) == (rgb.shape[1], rgb.shape[0])
+    snap = {**node.stats.snapshot(), "input_rate_hz": 1.0, "output_rate_hz": 1.0, "pairs_dropped_bad_input": 0}
+    st = to_status(snap, {}, DiagnosticStatus, KeyValue, "n", "cpu")
+    assert "pairs_low_ratio" in st.message and st.level == bytes([0])
+
+
 def test_negative_values_are_sanitised_not_dropped(graph):
     node, s = graph
     rgb, d, K = FRAMES[2]
