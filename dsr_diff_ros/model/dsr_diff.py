@@ -1,6 +1,7 @@
 """DSR-Diff: GGN + DSRN (with FFM) + GRN, and the one forward path prepare -> guidance -> DSRN -> metres."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -9,7 +10,7 @@ import torch.nn.functional as F
 
 from .config import ModelConfig
 from .dsrn import DSRN
-from .flat_gate import planarity_gate
+from .flat_gate import planarity_gate, threshold
 from .ggn import GGN
 from .grn import GRN
 from .preprocess import Prepared, prepare
@@ -79,8 +80,9 @@ class DSRDiff(nn.Module):
         if self.refine is not None:
             out = self.refine(out, p.rgb, feat)
         if self.cfg.flat_gate > 0:   # no colour-driven detail where the LR depth is a plane
-            out = p.base + planarity_gate(p.lr[:, :1], out.shape[-2:], self.cfg.flat_gate, p.extent).to(out.dtype) * (
-                out - p.base)
+            ratio = math.sqrt(p.hw[0] * p.hw[1] / (p.lr.shape[-2] * p.lr.shape[-1]))
+            gate = planarity_gate(p.lr[:, :1], out.shape[-2:], threshold(self.cfg.flat_gate, ratio), p.extent)
+            out = p.base + gate.to(out.dtype) * (out - p.base)
         out = out[..., :p.hw[0], :p.hw[1]]
         return SROutput(self.to_metres(p, out), out, z, p)
 

@@ -66,3 +66,29 @@ def test_model_returns_the_bicubic_base_on_a_plane_under_textured_colour():
         off2 = m.run(d2, rgb, steps=1).norm
     assert torch.allclose(on2[..., 28:36], off2[..., 28:36])
     assert ModelConfig.from_dict({**CFG.to_dict(), "flat_gate": 3e-3}).flat_gate == 3e-3
+
+
+def test_the_threshold_grows_below_x4_and_the_model_uses_it():
+    """Below x4 the bicubic base is better, so the gate closes on flatter-than-x4 deviations; from x4 up: tau."""
+    from dsr_diff_ros.model.flat_gate import threshold
+
+    assert threshold(0.005, 4.0) == threshold(0.005, 16.0) == 0.005
+    assert threshold(0.005, 2.0) == pytest.approx(0.04) and threshold(0.005, 3.0) > 0.005
+    y, x = torch.meshgrid(torch.arange(24.0), torch.arange(32.0), indexing="ij")
+    bumpy = (1.0 + 0.008 * torch.sin(x) * torch.sin(y))[None, None]     # 0.8 % ripples on a plane
+    g4 = planarity_gate(bumpy, (96, 128), threshold(0.005, 4.0))
+    g2 = planarity_gate(bumpy, (48, 64), threshold(0.005, 2.0))
+    assert float(g4.mean()) > 0.5 and float(g2.mean()) < 0.3 * float(g4.mean())
+    # the model gates by the call's ratio: the same LR frame at x2 keeps less of the network's change than at x4
+    torch.manual_seed(0)
+    m = DSRDiff(CFG).eval()
+    with torch.no_grad():
+        m.refine.body[-1].weight.normal_(0, 0.5)
+        m.dsrn.head.weight.normal_(0, 0.5)
+        m.cfg.flat_gate = 0.005
+        change = {}
+        for s in (2, 4):
+            rgb = torch.rand(1, 3, 24 * s, 32 * s)
+            out = m.run(bumpy, rgb, steps=1)
+            change[s] = float((out.norm - out.prep.base[..., :24 * s, :32 * s]).abs().mean())
+    assert change[2] < 0.5 * change[4], change
