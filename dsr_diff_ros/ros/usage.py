@@ -7,9 +7,10 @@ import textwrap
 from . import params, qos, topics
 
 EXAMPLE = """\
-  dsr-diff-node --ros-args --params-file config/upscale.yaml -p device:=cpu -p steps:=2 \\
+  dsr-diff-node --ros-args --params-file config/upscale.yaml -p device:=cpu -p steps:=2 -p register_depth:=true \\
       -r rgb/image:=/camera/camera/color/image_raw -r rgb/camera_info:=/camera/camera/color/camera_info \\
-      -r depth/image:=/camera/camera/aligned_depth_to_color/image_raw"""
+      -r depth/image:=/camera/camera/depth/image_rect_raw -r depth/camera_info:=/camera/camera/depth/camera_info
+  (the depth at the sensor's own resolution: a depth aligned at the colour resolution leaves nothing to upscale)"""
 
 
 def _range(name, rng):
