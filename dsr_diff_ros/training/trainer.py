@@ -58,7 +58,7 @@ class TrainConfig:
     max_minutes: float | None = None
     time_schedule: bool = False   # with max_minutes: the cosine follows this call's elapsed time (one fixed-budget
                                   # chunk, e.g. a GPU lease; a resumed call starts its own budget)
-    dsrn_lr_scale: float = 1.0    # stage 2: decoder (DSRN + refinement) lr relative to GRN's (< 1 keeps the prior's use)
+    dsrn_lr_scale: float = 1.0    # stage 2: decoder (DSRN + refinement) lr relative to GRN's (< 1: keeps stage 1)
     refine_ch: int | None = None  # stage 2: add the full-resolution refinement to the init weights
     grow: dict = field(default_factory=dict)  # stage 2: larger groups for the init weights (``grow``), e.g.
                                               # {"fuse_blocks": 6}; the grown model starts from the init's outputs
