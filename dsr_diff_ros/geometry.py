@@ -8,6 +8,13 @@ import numpy as np
 
 from .frame import Intrinsics
 
+LOW_RATIO = 1.5   # output / input size under which there is little to super-resolve (the model trains on 2-16)
+
+
+def upscale_ratio(in_hw: tuple[int, int], out_hw: tuple[int, int]) -> float:
+    """Output / input size of an upscaling, the geometric mean of both axes."""
+    return float(np.sqrt(out_hw[0] * out_hw[1] / (in_hw[0] * in_hw[1])))
+
 
 def valid_mask(depth: np.ndarray) -> np.ndarray:
     """Finite and strictly positive depth."""

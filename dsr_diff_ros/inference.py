@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Union
@@ -10,6 +11,7 @@ from typing import Union
 import numpy as np
 import torch
 
+from .geometry import LOW_RATIO, upscale_ratio
 from .model.checkpoint import WeightsError, load_weights, paths_for
 from .model.degradation import image_noise
 
@@ -208,7 +210,7 @@ class Upscaler:
     # -- experts ---------------------------------------------------------------------------------------------
     def _clean_expert(self, d: torch.Tensor, r: torch.Tensor) -> tuple[str, torch.nn.Module | None]:
         """(label, module) of the clean expert for this call's ratio: the first band that holds it, else ``clean``."""
-        ratio = float(np.sqrt(r.shape[-2] * r.shape[-1] / (d.shape[-2] * d.shape[-1])))
+        ratio = upscale_ratio(d.shape[-2:], r.shape[-2:])
         return next(((n, m) for mr, n, m in self.clean_bands if ratio <= mr), (self.clean_name, self.clean))
 
     def _clean_mask(self, p, label: str) -> torch.Tensor:
@@ -254,6 +256,11 @@ class Upscaler:
     @torch.inference_mode()
     def _run(self, depth_lr, rgb, steps, fill_holes, depth_hr=None, guidance=None, seed=None, prior_only=False):
         d, r, numpy_io = self._to_tensors(depth_lr, rgb)
+        if upscale_ratio(d.shape[-2:], r.shape[-2:]) < LOW_RATIO:
+            warnings.warn(f"depth {d.shape[-1]}x{d.shape[-2]} is within {LOW_RATIO}x of the colour resolution "
+                          f"{r.shape[-1]}x{r.shape[-2]}: little to super-resolve (the model is trained for ratios "
+                          "2-16); pass the sensor's native depth, not one upsampled or aligned to the colour image",
+                          UserWarning, stacklevel=4)   # the caller of upscale() (inference_mode wraps _run)
         r = r.contiguous(memory_format=torch.channels_last)
         with self._autocast():
             p = self.model.prepare(d, r)

@@ -39,6 +39,20 @@ def test_numpy_in_numpy_out(up, frame, lr_hw):
     assert abs(float(np.median(out)) - 2.0) < 0.1  # a flat wall stays a flat wall at 2 m
 
 
+def test_depth_near_the_colour_resolution_warns_and_still_works(up, frame):
+    """Depth already (nearly) at the colour resolution (upsampled or aligned to the colour image) is processed,
+    with a UserWarning that there is little to super-resolve; a native x4 input does not warn."""
+    import warnings
+
+    rgb = frame[0][::2, ::2].copy()                                      # 320x240
+    with pytest.warns(UserWarning, match="colour resolution"):
+        out = up.upscale(np.full((240, 320), 2.0, np.float32), rgb)
+    assert out.shape == (240, 320) and abs(float(np.median(out)) - 2.0) < 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        up.upscale(np.full((60, 80), 2.0, np.float32), rgb)
+
+
 def test_tensor_batch_and_determinism(up, frame):
     rgb = torch.from_numpy(frame[0][::4, ::4].copy()).permute(2, 0, 1)[None].repeat(2, 1, 1, 1)
     d = torch.full((2, 1, 30, 40), 1.5)

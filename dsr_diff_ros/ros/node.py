@@ -29,8 +29,6 @@ from .diagnostics import NodeStats, to_status
 from .inputs import Inputs
 from .threads import default_cpu_threads
 
-LOW_RATIO = 1.5   # output / input size (per axis, geometric mean) below which a frame is counted and warned about
-
 try:
     from ..msg import UpscaleStats
 except ImportError:  # message not built: stats topic disabled
@@ -311,12 +309,12 @@ class UpscaleNode(Node):
         total = (t3 - t_recv) * 1e3
         self.stats.output(total)
         (h, w), (H, W) = res.input_hw, res.output_hw
-        if H * W < LOW_RATIO ** 2 * h * w:   # e.g. depth aligned to the colour camera at its resolution
+        if geometry.upscale_ratio((h, w), (H, W)) < geometry.LOW_RATIO:   # e.g. depth aligned at the colour size
             self.stats.inc("pairs_low_ratio")
             self.get_logger().warning(
-                f"depth {w}x{h} is within {LOW_RATIO}x of the colour resolution {W}x{H}: little to super-resolve "
-                "(the model is trained for ratios 2-16); subscribe to the sensor's native depth (e.g. image_rect_raw, "
-                "not a depth topic aligned to the colour camera)", throttle_duration_sec=30.0)
+                f"depth {w}x{h} is within {geometry.LOW_RATIO}x of the colour resolution {W}x{H}: little to "
+                "super-resolve (the model is trained for ratios 2-16); subscribe to the sensor's native depth (e.g. "
+                "image_rect_raw, not a depth topic aligned to the colour camera)", throttle_duration_sec=30.0)
         if res.sanitised:
             self.stats.inc("pairs_sanitised")
             self.get_logger().info(f"{res.sanitised} non-finite/negative depth values treated as invalid",

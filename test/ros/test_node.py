@@ -162,6 +162,7 @@ def test_frame_without_camera_info_is_counted_not_guessed(graph):
     assert [m.header.stamp.sec for m in s.got["depth"]] == [int(base), int(base + 2)]
 
 
+@pytest.mark.filterwarnings("ignore:depth .* colour resolution:UserWarning")   # the Upscaler says it too
 def test_depth_at_the_colour_resolution_is_processed_counted_and_flagged(graph):
     """Depth already at the colour resolution (a topic aligned to the colour camera): upscaled like any frame (the
     output is still the colour grid), counted in pairs_low_ratio and named in the diagnostics message."""
