@@ -1,13 +1,13 @@
 """DSR-Diff: GGN + DSRN (with FFM) + GRN, and the one forward path prepare -> guidance -> DSRN -> metres."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..geometry import upscale_ratio
 from .config import ModelConfig
 from .dsrn import DSRN
 from .flat_gate import planarity_gate, threshold
@@ -80,8 +80,8 @@ class DSRDiff(nn.Module):
         if self.refine is not None:
             out = self.refine(out, p.rgb, feat)
         if self.cfg.flat_gate > 0:   # no colour-driven detail where the LR depth is a plane
-            ratio = math.sqrt(p.hw[0] * p.hw[1] / (p.lr.shape[-2] * p.lr.shape[-1]))
-            gate = planarity_gate(p.lr[:, :1], out.shape[-2:], threshold(self.cfg.flat_gate, ratio), p.extent)
+            tau = threshold(self.cfg.flat_gate, upscale_ratio(p.lr.shape[-2:], p.hw))   # the Upscaler's ratio
+            gate = planarity_gate(p.lr[:, :1], out.shape[-2:], tau, p.extent)
             out = p.base + gate.to(out.dtype) * (out - p.base)
         out = out[..., :p.hw[0], :p.hw[1]]
         return SROutput(self.to_metres(p, out), out, z, p)

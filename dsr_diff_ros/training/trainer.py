@@ -319,10 +319,10 @@ def train(cfg: TrainConfig) -> dict:
         prm.requires_grad_(False)
     params = [prm for prm in model.parameters() if prm.requires_grad]
     decoder = [model.dsrn] + ([model.refine] if model.refine is not None else [])   # what dsrn_lr_scale scales
-    dsrn_ids = {id(prm) for mod in decoder for prm in mod.parameters()} if cfg.stage == 2 else set()
-    groups = [{"params": [prm for prm in params if id(prm) not in dsrn_ids], "lr_scale": 1.0}]
-    if dsrn_ids:
-        groups.append({"params": [prm for prm in params if id(prm) in dsrn_ids], "lr_scale": cfg.dsrn_lr_scale})
+    decoder_ids = {id(prm) for mod in decoder for prm in mod.parameters()} if cfg.stage == 2 else set()
+    groups = [{"params": [prm for prm in params if id(prm) not in decoder_ids], "lr_scale": 1.0}]
+    if decoder_ids:
+        groups.append({"params": [prm for prm in params if id(prm) in decoder_ids], "lr_scale": cfg.dsrn_lr_scale})
     opt = torch.optim.Adam(groups, lr=cfg.lr, betas=tuple(cfg.betas))
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True)
     state_path = out / f"state_stage{cfg.stage}"
