@@ -4,8 +4,9 @@
 
 Prints a table and writes bench/results/model.json. Latency = median of repeats after warm-up, whole
 ``Upscaler.upscale`` call (NumPy in, NumPy out), per number of diffusion steps, and at the default steps per
-expert (a noisy and a clean frame: each runs one expert); plus the GRN's share and the
-procedural data generator's speed (training feed).
+expert (a noisy and a clean frame: each runs one expert), without self-ensemble (ensemble 1, the live node's
+default) and at the Upscaler's default ensemble (8 for the shipped model: one network run per copy); plus the
+GRN's share and the procedural data generator's speed (training feed).
 """
 from __future__ import annotations
 
@@ -64,15 +65,17 @@ def holes_latency_input() -> tuple[np.ndarray, np.ndarray]:
     return depth, rgb
 
 
-def expert_latencies(up, repeats: int) -> dict[str, float]:
+def expert_latencies(up, repeats: int, ensemble: int | None = 1) -> dict[str, float]:
     """Median ms of ``up.upscale`` at its default steps per benchmark frame, keyed "<frame> (<expert>)": each
-    frame runs one expert, and the experts may differ in cost (a latency target holds for the slowest)."""
+    frame runs one expert, and the experts may differ in cost (a latency target holds for the slowest).
+    ``ensemble``: self-ensemble size (1: the live node's default; None: the Upscaler's default)."""
     out = {}
     frames = [("noisy", latency_input()), ("clean", clean_latency_input())]
     if getattr(up, "holes", None) is not None:
         frames.append(("holes", holes_latency_input()))
     for kind, (depth, rgb) in frames:
-        out[f"{kind} ({up.experts(depth, rgb)[0]})"] = round(median_ms(lambda: up.upscale(depth, rgb), repeats), 1)
+        out[f"{kind} ({up.experts(depth, rgb)[0]})"] = round(median_ms(
+            lambda: up.upscale(depth, rgb, ensemble=ensemble), repeats), 1)
     return out
 
 
@@ -108,9 +111,10 @@ def main() -> int:
         grn_ms = median_ms(lambda: m.grn(p.rgb, p.lr_grid, up.num_steps), a.repeats)
     rows = []
     for steps in range(1, up.num_steps + 1):
-        rows.append({"steps": steps, "ms_median": round(median_ms(lambda: up.upscale(depth, rgb, steps=steps),
-                                                                    a.repeats), 1)})
+        rows.append({"steps": steps, "ms_median": round(median_ms(lambda: up.upscale(depth, rgb, steps=steps,
+                                                                                     ensemble=1), a.repeats), 1)})
     by_expert = expert_latencies(up, a.repeats)
+    by_expert_ens = expert_latencies(up, max(3, a.repeats // 2), ensemble=None)
     gen = SceneGenerator(128, 128)
     t = time.perf_counter()
     for s in range(20):
@@ -122,7 +126,8 @@ def main() -> int:
         "model_id": up.model_id, "input": "depth 160x120 + RGB 640x480 -> 640x480",
         "params_total": sum(params.values()), "params_runtime (all but GGN)": runtime_params, "params": params,
         "gflops_per_frame_T_steps": round(flops / 1e9, 2), "grn_ms_all_steps": round(grn_ms, 2),
-        "latency": rows, "latency_by_expert_default_steps": by_expert, "generator_ms_per_128x128_scene": round(gen_ms, 1), "weights_mb": size_mb,
+        "latency": rows, "latency_by_expert_default_steps": by_expert,
+        f"latency_by_expert_default_steps_ensemble{up.default_ensemble}": by_expert_ens, "generator_ms_per_128x128_scene": round(gen_ms, 1), "weights_mb": size_mb,
     }
     print(f"model {up.model_id} on {res['machine']}")
     print(f"parameters: total {res['params_total'] / 1e6:.2f} M (run time, all but GGN: {runtime_params / 1e6:.2f} M); "
@@ -132,6 +137,8 @@ def main() -> int:
     for r in rows:
         print(f"| {r['steps']} | {r['ms_median']} |")
     print("default steps, per frame kind (expert): " + ", ".join(f"{k} {v} ms" for k, v in by_expert.items()))
+    print(f"the same at the default ensemble ({up.default_ensemble}): "
+          + ", ".join(f"{k} {v} ms" for k, v in by_expert_ens.items()))
     print(f"scene generator: {gen_ms:.1f} ms per 128x128 RGB-D scene")
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=2))

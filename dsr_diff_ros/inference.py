@@ -14,6 +14,7 @@ import torch
 from .geometry import LOW_RATIO, upscale_ratio
 from .model.checkpoint import WeightsError, load_weights, paths_for
 from .model.degradation import image_noise
+from .model.ensemble import SIZES, transforms
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_WEIGHTS = "dsr_diff_default"
@@ -78,7 +79,7 @@ class Upscaler:
                  model_id: str = "dsr_diff", clean: torch.nn.Module | None = None, clean_max_sigma: float = 0.0,
                  clean_min_valid: float = 0.999, clean_bands=(), clean_name: str = "clean",
                  clean_band_sigma: dict | None = None, holes: torch.nn.Module | None = None,
-                 holes_max_valid: float = 0.999, holes_name: str = "sensor_holes"):
+                 holes_max_valid: float = 0.999, holes_name: str = "sensor_holes", ensemble: int | None = None):
         self.device = device
         self.config = config
         self.model_id = model_id
@@ -105,16 +106,21 @@ class Upscaler:
         self.clean_band_sigma = {str(k): float(v) for k, v in (clean_band_sigma or {}).items()}
         self.num_steps = int(model.cfg.timesteps)
         self.default_steps = int(config.get("default_steps", self.num_steps))
+        self.default_ensemble = self._ensemble(ensemble if ensemble is not None else config.get("default_ensemble", 1))
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, device: str | torch.device = "auto",
-                        precision: str = "auto", experts: bool = True) -> "Upscaler":
+                        precision: str = "auto", experts: bool = True, ensemble: int | None = None) -> "Upscaler":
         """Load weights (a shipped name or a path) and, when their JSON names them and ``experts``, the clean and
-        holes experts (looked up next to them, then among the shipped weights)."""
+        holes experts (looked up next to them, then among the shipped weights). ``ensemble``: the default
+        self-ensemble size of ``upscale`` (1, 2, 4 or 8; None: the JSON's ``default_ensemble``, else 1)."""
         st = resolve_weights(name_or_path)
         dev = select_device(device)
         model, cfg = load_weights(st)
         model_id = f"{st.stem}@{hashlib.sha256(st.read_bytes()).hexdigest()[:10]}" + _gate_tag(model)
+        de = cfg.get("default_ensemble", 1)
+        if isinstance(de, bool) or de not in SIZES:
+            raise WeightsError(f"{st.with_suffix('.json')}: default_ensemble must be one of {SIZES}, got {de!r}")
         spec = cfg.get("clean_expert") if experts else None
 
         def load(nm: str):
@@ -158,7 +164,7 @@ class Upscaler:
             model_id += tag
         return cls(model, cfg, dev, precision, model_id=model_id, clean=clean, clean_max_sigma=max_sigma,
                    clean_min_valid=min_valid, clean_bands=bands, clean_name=clean_name, clean_band_sigma=band_sigma,
-                   holes=holes, holes_max_valid=holes_valid, holes_name=holes_name)
+                   holes=holes, holes_max_valid=holes_valid, holes_name=holes_name, ensemble=ensemble)
 
     # -- inputs ------------------------------------------------------------------------------------------
     @staticmethod
@@ -194,6 +200,15 @@ class Upscaler:
         if not 1 <= s <= self.num_steps:
             raise ValueError(f"steps must be in 1..{self.num_steps}, got {steps}")
         return s
+
+    def _ensemble(self, n) -> int:
+        """The self-ensemble size (None: the default); ValueError unless 1, 2, 4 or 8."""
+        if n is None:
+            return self.default_ensemble
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise ValueError(f"ensemble must be an int in 1, 2, 4, 8, got {n!r}")
+        transforms(int(n))
+        return int(n)
 
     def _guidance_in(self, g: ArrayOrTensor, batch: int) -> torch.Tensor:
         """A given prior as (B, z_ch, h_z, w_z) on the device; NumPy (z_ch, h_z, w_z) is accepted for one frame."""
@@ -238,10 +253,11 @@ class Upscaler:
         clean, holes = self._masks(self.model.prepare(d, r), label)
         return [label if c else self.holes_name if h else "sensor" for c, h in zip(clean.tolist(), holes.tolist())]
 
-    def _routed(self, p, d, r, fn):
-        """fn(model) -> a batch tensor, from each frame's expert (several run only when a batch mixes them)."""
+    def _routed(self, p, d, r, fn, masks=None):
+        """fn(model) -> a batch tensor, from each frame's expert (several run only when a batch mixes them).
+        ``masks``: (clean, holes) from ``_masks`` when already decided (the self-ensemble routes once)."""
         label, expert = self._clean_expert(d, r)
-        clean, holes = self._masks(p, label)
+        clean, holes = masks if masks is not None else self._masks(p, label)
         groups = [(m, sel) for m, sel in ((expert, clean), (self.holes, holes), (self.model, ~clean & ~holes))
                   if sel.any()]
         if len(groups) == 1:
@@ -254,7 +270,8 @@ class Upscaler:
 
     # -- the call ------------------------------------------------------------------------------------------
     @torch.inference_mode()
-    def _run(self, depth_lr, rgb, steps, fill_holes, depth_hr=None, guidance=None, seed=None, prior_only=False):
+    def _run(self, depth_lr, rgb, steps, fill_holes, depth_hr=None, guidance=None, seed=None, prior_only=False,
+             ensemble=None):
         d, r, numpy_io = self._to_tensors(depth_lr, rgb)
         if upscale_ratio(d.shape[-2:], r.shape[-2:]) < LOW_RATIO:
             warnings.warn(f"depth {d.shape[-1]}x{d.shape[-2]} is within {LOW_RATIO}x of the colour resolution "
@@ -262,6 +279,7 @@ class Upscaler:
                           "2-16); pass the sensor's native depth, not one upsampled or aligned to the colour image",
                           UserWarning, stacklevel=4)   # the caller of upscale() (inference_mode wraps _run)
         r = r.contiguous(memory_format=torch.channels_last)
+        n = self._ensemble(ensemble)
         with self._autocast():
             p = self.model.prepare(d, r)
             z = self._guidance_in(guidance, d.shape[0]) if guidance is not None else None
@@ -273,11 +291,19 @@ class Upscaler:
                 z = self._routed(p, d, r, lambda m: m.guidance_gt(p, h) if h is not None else
                                  m.guidance(p, self._steps(steps), seed=seed)).float()
                 return z[0].cpu().numpy() if numpy_io else z
+            masks = self._masks(p, self._clean_expert(d, r)[0])   # each frame's expert, decided once
+            out = None
+            for fwd, inv in transforms(n):   # self-ensemble: flipped / transposed copies (model/ensemble.py)
+                dv, rv = fwd(d).contiguous(), fwd(r).contiguous(memory_format=torch.channels_last)
+                pv = p if dv is d and rv is r else self.model.prepare(dv, rv)   # identity: already prepared
+                zv, hv = (fwd(t) if t is not None else None for t in (z, h))
 
-            def forward(m):
-                zm = m.guidance_gt(p, h) if h is not None else z
-                return m.run(d, r, steps=self._steps(steps), z=zm, seed=seed, prepared=p).depth
-            out = self._routed(p, d, r, forward)
+                def forward(m):
+                    zm = m.guidance_gt(pv, hv) if hv is not None else zv
+                    return m.run(dv, rv, steps=self._steps(steps), z=zm, seed=seed, prepared=pv).depth
+                y = inv(self._routed(pv, dv, rv, forward, masks)).float()
+                out = y if out is None else out + y
+            out = out / n
         out = torch.where(p.lr[:, 1:].amax(dim=(2, 3), keepdim=True) > 0, out, torch.full_like(out, float("nan")))
         if not fill_holes:
             out = torch.where(p.support, out, torch.full_like(out, float("nan")))
@@ -287,7 +313,7 @@ class Upscaler:
 
     def upscale(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor, steps: int | None = None,
                 fill_holes: bool = True, guidance: ArrayOrTensor | None = None,
-                seed: int | None = None) -> ArrayOrTensor:
+                seed: int | None = None, ensemble: int | None = None) -> ArrayOrTensor:
         """Upscale LR depth to the colour grid.
 
         depth_lr: (h, w) float32 metres (0/NaN/negative = invalid) or a (B,1,h,w) tensor
@@ -297,21 +323,24 @@ class Upscaler:
         guidance: a prior from ``guidance()`` (this frame's, another frame's, edited...) used instead of running
                   GRN: (z_ch, h_z, w_z) array or (B|1, z_ch, h_z, w_z) tensor; resized if its grid differs
         seed:     seed of GRN's initial noise (None: the fixed default, so outputs are deterministic)
+        ensemble: self-ensemble size, 1 | 2 | 4 | 8 (None: ``default_ensemble``): the mean over that many flipped /
+                  transposed copies of the input (``model.ensemble``; cost: one network run each). A given
+                  ``guidance`` is flipped with its copy, so it equals GRN's own only at ensemble 1
         Returns (H, W) float32 metres (NumPy in -> NumPy out) or (B,1,H,W). All-invalid input -> all NaN.
         """
-        return self._run(depth_lr, rgb, steps, fill_holes, guidance=guidance, seed=seed)
+        return self._run(depth_lr, rgb, steps, fill_holes, guidance=guidance, seed=seed, ensemble=ensemble)
 
     def guidance(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor, steps: int | None = None,
                  seed: int | None = None) -> ArrayOrTensor:
         """The guidance prior GRN recovers for this input: (z_ch, ceil(H'/8), ceil(W'/8)) float32 for NumPy input,
         (B, z_ch, ...) tensor otherwise, where H', W' are the colour size rounded up to multiples of 4; values in
-        (-1, 1). Pass it back with ``upscale(..., guidance=g)``."""
+        (-1, 1), for the input as given (no self-ensemble). Pass it back with ``upscale(..., guidance=g)``."""
         return self._run(depth_lr, rgb, steps, True, seed=seed, prior_only=True)
 
     def upscale_oracle(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor, depth_hr: ArrayOrTensor,
-                       fill_holes: bool = True) -> ArrayOrTensor:
+                       fill_holes: bool = True, ensemble: int | None = None) -> ArrayOrTensor:
         """Upper bound: the prior from GGN on the HR ground truth instead of GRN (evaluation only)."""
-        return self._run(depth_lr, rgb, None, fill_holes, depth_hr=depth_hr)
+        return self._run(depth_lr, rgb, None, fill_holes, depth_hr=depth_hr, ensemble=ensemble)
 
     def oracle_guidance(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor, depth_hr: ArrayOrTensor) -> ArrayOrTensor:
         """GGN's prior from the HR ground truth (same shape as ``guidance``; evaluation and ablations only)."""
@@ -322,12 +351,13 @@ class Upscaler:
         rgb = np.zeros((*rgb_hw, 3), np.uint8)
         d = np.ones(depth_hw, np.float32)
         for _ in range(iterations):
-            self.upscale(d, rgb)
+            self.upscale(d, rgb, ensemble=1)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
 
     def __repr__(self) -> str:
-        return f"Upscaler({self.model_id}, device={self.device}, precision={self.precision}, steps={self.default_steps}/{self.num_steps})"
+        return (f"Upscaler({self.model_id}, device={self.device}, precision={self.precision}, "
+                f"steps={self.default_steps}/{self.num_steps}, ensemble={self.default_ensemble})")
 
 
 __all__ = ["Upscaler", "WeightsError", "resolve_weights", "select_device", "DEFAULT_WEIGHTS"]

@@ -25,6 +25,9 @@ from . import geometry
 from .frame import Frame, Intrinsics
 
 
+ENSEMBLE_SIZES = (1, 2, 4, 8)   # self-ensemble sizes (model/ensemble.py); None: the upscaler's default
+
+
 class FrameError(ValueError):
     """The frame cannot be processed (the message says why); nothing is output for it."""
 
@@ -58,11 +61,13 @@ class PipelineResult:
 
 
 class Pipeline:
-    """Wraps an Upscaler-like object (``upscale(depth_lr_m, rgb_u8, steps, fill_holes)``, ``num_steps``,
-    ``default_steps``) with validation, registration and point-cloud geometry."""
+    """Wraps an Upscaler-like object (``upscale(depth_lr_m, rgb_u8, steps, fill_holes[, ensemble])``, ``num_steps``,
+    ``default_steps``) with validation, registration and point-cloud geometry. ``ensemble`` (1, 2, 4, 8) is passed
+    to ``upscale`` when set; None leaves the upscaler's default."""
 
     def __init__(self, upscaler, steps: Optional[int] = None, register: bool = False, fill_holes: bool = False,
-                 compute_points: bool = True, decimation: int = 1, aspect_tol: float = 0.02):
+                 compute_points: bool = True, decimation: int = 1, aspect_tol: float = 0.02,
+                 ensemble: Optional[int] = None):
         self.upscaler = upscaler
         self.register = bool(register)
         self.fill_holes = bool(fill_holes)
@@ -71,6 +76,8 @@ class Pipeline:
         self.aspect_tol = float(aspect_tol)
         self.steps = None
         self.set_steps(steps)
+        self.ensemble = None
+        self.set_ensemble(ensemble)
 
     @property
     def max_steps(self) -> int:
@@ -85,6 +92,13 @@ class Pipeline:
             raise ValueError(f"steps must be in 1..{self.max_steps}, got {steps}")
         self.steps = steps
         return steps
+
+    def set_ensemble(self, ensemble: Optional[int]) -> Optional[int]:
+        """Set the self-ensemble size (None: the upscaler's default). Raises ValueError unless 1, 2, 4 or 8."""
+        if ensemble is not None and (isinstance(ensemble, bool) or ensemble not in ENSEMBLE_SIZES):
+            raise ValueError(f"ensemble must be one of {ENSEMBLE_SIZES}, got {ensemble!r}")
+        self.ensemble = None if ensemble is None else int(ensemble)
+        return self.ensemble
 
     # ------------------------------------------------------------------------------------------ checks
     def _validate(self, f: Frame) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +155,8 @@ class Pipeline:
         t2 = time.perf_counter()
         if not np.isfinite(d).any():
             raise FrameError("depth has no valid pixel" + (" after registration" if registered else ""))
-        out = self.upscaler.upscale(d, rgb, steps=self.steps, fill_holes=self.fill_holes)
+        kw = {} if self.ensemble is None else {"ensemble": self.ensemble}
+        out = self.upscaler.upscale(d, rgb, steps=self.steps, fill_holes=self.fill_holes, **kw)
         out = np.asarray(out, np.float32)
         if out.shape != rgb.shape[:2]:
             raise RuntimeError(f"upscaler returned {out.shape}, expected {rgb.shape[:2]}")

@@ -54,6 +54,34 @@ def test_register_needs_infos_and_steps_validation():
     assert p.set_steps(4) == 4
 
 
+class Recorder:
+    """Records the keyword arguments of each upscale call (a bicubic-sized constant output)."""
+    num_steps, default_steps = 4, 2
+
+    def __init__(self):
+        self.calls = []
+
+    def upscale(self, depth, rgb, **k):
+        self.calls.append(k)
+        return np.ones(rgb.shape[:2], np.float32)
+
+
+def test_ensemble_is_passed_only_when_set_and_validated():
+    rec = Recorder()
+    p = Pipeline(rec)
+    assert p.ensemble is None
+    p.process(frame())
+    assert "ensemble" not in rec.calls[-1]             # None: the upscaler's own default
+    assert p.set_ensemble(4) == 4
+    p.process(frame())
+    assert rec.calls[-1]["ensemble"] == 4
+    assert Pipeline(rec, ensemble=8).ensemble == 8
+    for bad in (3, 0, True, 16):
+        with pytest.raises(ValueError, match="ensemble"):
+            p.set_ensemble(bad)
+    assert p.ensemble == 4
+
+
 @pytest.fixture(scope="module")
 def upscaler():
     """Shipped weights on CPU; without them the real Upscaler around an untrained default DSRDiff."""

@@ -34,7 +34,8 @@ def test_guidance_handle_numpy_and_tensor(up, frames):
     g = up.guidance(lr, rgb)
     zc = up.model.cfg.z_ch
     assert g.shape == (zc, -(-480 // 8), -(-640 // 8)) and g.dtype == np.float32 and np.abs(g).max() < 1
-    assert np.array_equal(up.upscale(lr, rgb), up.upscale(lr, rgb, guidance=g))  # same prior, same output
+    # same prior, same output (without self-ensemble: a prior belongs to the input as given)
+    assert np.array_equal(up.upscale(lr, rgb, ensemble=1), up.upscale(lr, rgb, guidance=g, ensemble=1))
     assert not np.array_equal(g, up.guidance(lr, rgb, seed=1))                   # other initial noise
     assert not np.array_equal(up.guidance(lr, rgb, steps=1), up.guidance(lr, rgb, steps=up.num_steps))
     # batched tensors: (B, z_ch, h, w) in, used per frame
@@ -42,9 +43,9 @@ def test_guidance_handle_numpy_and_tensor(up, frames):
     r = torch.from_numpy(rgb).permute(2, 0, 1)[None].repeat(2, 1, 1, 1)
     gb = up.guidance(d, r)
     assert gb.shape == (2, *g.shape) and torch.allclose(gb[0], torch.from_numpy(g), atol=1e-5)
-    out = up.upscale(d, r, guidance=gb)
+    out = up.upscale(d, r, guidance=gb, ensemble=1)
     assert out.shape == (2, 1, 480, 640)
-    assert np.allclose(out[0, 0].numpy(), up.upscale(lr, rgb), atol=1e-4, equal_nan=True)
+    assert np.allclose(out[0, 0].numpy(), up.upscale(lr, rgb, ensemble=1), atol=1e-4, equal_nan=True)
     with pytest.raises(ValueError, match="guidance"):
         up.upscale(lr, rgb, guidance=np.zeros((zc + 1, 4, 4), np.float32))
     with pytest.raises(ValueError, match="NaN"):

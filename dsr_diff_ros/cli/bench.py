@@ -109,6 +109,8 @@ def main(argv=None) -> int:
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--weights", default=None)
     p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--ensemble", type=int, choices=(1, 2, 4, 8), default=None,
+                   help="self-ensemble size for 'ours' (default: the model's; the shipped model: 8)")
     p.add_argument("--device", default="auto")
     p.add_argument("--name", default="bench_methods", help="JSON name under --results-dir")
     p.add_argument("--results-dir", default="bench/results")
@@ -120,7 +122,7 @@ def main(argv=None) -> int:
         return 2
     notes: list[str] = []
     try:
-        up, methods = methods_for(a.methods, a.weights, a.device, a.steps, notes)
+        up, methods = methods_for(a.methods, a.weights, a.device, a.steps, notes, ensemble=a.ensemble)
     except KeyError as e:
         print(f"dsr-diff-bench: error: {e.args[0]}", file=sys.stderr)
         return 2
@@ -137,6 +139,7 @@ def main(argv=None) -> int:
     out = {"name": a.name, "scale": a.scale, "mode": a.mode, "frames": [s.name for s in frames],
            "repeats": a.repeats, "warmup": a.warmup, "rows": rows, "notes": notes,
            "model_id": getattr(up, "model_id", None), "steps": a.steps or getattr(up, "default_steps", None),
+           "ensemble": a.ensemble or getattr(up, "default_ensemble", None),
            "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
                        "torch_threads": threads, "device": str(getattr(up, "device", "cpu"))},
            "time": time.strftime("%Y-%m-%dT%H:%M:%S")}

@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", default=None)
     p.add_argument("--device", default="auto")
     p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--ensemble", type=int, choices=(1, 2, 4, 8), default=1,
+                   help="self-ensemble size (default 1, as the live node; 8: more accurate, 8x the compute)")
     p.add_argument("--storage", choices=("sqlite3", "mcap"), default="mcap")
     p.add_argument("--no-progress", action="store_true")
     return p
@@ -47,7 +49,7 @@ def main(argv=None) -> int:
         up = load_model(a.model, a.weights, a.device)
         if hasattr(up, "warmup"):
             up.warmup(rgb_hw=(480, 640), depth_hw=sim.size[::-1] if sim.size else (120, 160))
-        pipe = Pipeline(up, steps=a.steps, fill_holes=True, compute_points=True)
+        pipe = Pipeline(up, steps=a.steps, fill_holes=True, compute_points=True, ensemble=a.ensemble)
         opts = ReplayOptions(storage=a.storage, overwrite=True, points=True, progress=not a.no_progress)
         print(f"[2/3] replaying through {getattr(up, 'model_id', a.model)} (steps {pipe.steps}, "
               f"device {getattr(up, 'device', 'cpu')}) and the baselines {', '.join(opts.baselines)}")

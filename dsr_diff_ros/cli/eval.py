@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", default=None, help="Upscaler weights (name or path; default: shipped weights)")
     p.add_argument("--device", default="auto")
     p.add_argument("--steps", type=int, default=None, help="diffusion steps for 'ours' (default: the model's)")
+    p.add_argument("--ensemble", type=int, choices=(1, 2, 4, 8), default=None,
+                   help="self-ensemble size for 'ours' (default: the model's; the shipped model: 8)")
     p.add_argument("--max-frames", type=int, default=None, help="frames per sequence (default: all)")
     p.add_argument("--out", default="reports/eval", help="output folder")
     p.add_argument("--unit", default=None, help="override the protocol's unit (m, cm, mm, 255)")
@@ -95,7 +97,7 @@ def main(argv=None) -> int:
         print(f"warning: {n}", file=sys.stderr)
     try:
         up, methods = methods_for(args.methods, args.weights, args.device, args.steps, notes,
-                                  need_model=args.sweeps or args.ablation)
+                                  need_model=args.sweeps or args.ablation, ensemble=args.ensemble)
     except KeyError as e:
         print(f"dsr-diff-eval: error: {e.args[0]}", file=sys.stderr)
         return 2
@@ -108,6 +110,7 @@ def main(argv=None) -> int:
     if up is not None:
         res.config["model_id"] = getattr(up, "model_id", None)
         res.config["steps"] = args.steps or getattr(up, "default_steps", None)
+        res.config["ensemble"] = args.ensemble or getattr(up, "default_ensemble", None)
     res.config["data"] = str(args.data)
     files = write_report(res, args.out, title=f"dsr_diff_ros evaluation: {args.protocol} protocol",
                          figures=not args.no_figures)

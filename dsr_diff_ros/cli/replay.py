@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "sensor: the sensor expert only")
     m.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:0 ...")
     m.add_argument("--steps", type=int, default=None, help="diffusion steps (default: the model's)")
+    m.add_argument("--ensemble", type=int, choices=(1, 2, 4, 8), default=1,
+                   help="self-ensemble: average over 1, 2, 4 or 8 flipped/transposed copies of each frame (default 1, "
+                        "as the live node; 8: 2-9 %% lower RMSE at 8x the compute)")
     m.add_argument("--fill-holes", action="store_true", help="fill output pixels without input support")
     m.add_argument("--register", action="store_true", help="register depth to colour with both camera infos")
     m.add_argument("--points", action="store_true", help="also write the organized PointCloud2")
@@ -119,7 +122,7 @@ def run(a) -> int:
         check_bag(a.bag, opts)  # fail fast on a bad bag / missing topics, before loading the model
         upscaler = load_model(a.model, a.weights, a.device, a.experts)
         pipe = Pipeline(upscaler, steps=a.steps, register=a.register, fill_holes=a.fill_holes,
-                        compute_points=a.points, decimation=a.decimation)
+                        compute_points=a.points, decimation=a.decimation, ensemble=a.ensemble)
         res = Replay(pipe, opts).run(a.bag, out)
     except (BagError, TopicError, ReplayError, RuntimeError, ValueError, KeyError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e

@@ -6,7 +6,8 @@ Variants (per frame, same LR input):
   mean z      one prior for every frame: the mean of the frames' GRN priors (resampled to a common grid)
   other z     the GRN prior of another frame (frame i gets frame i+1's; resized to this frame's grid)
   z = 0       an all-zero prior
-plus RMSE and latency for every step count 1..T (GRN only).
+plus RMSE and latency for every step count 1..T (GRN only). Without self-ensemble by default (``ensemble=1``): a
+prior belongs to the input as given, and the ablation measures the network, not the average over orientations.
 Frames: ``(name, rgb (H,W,3) uint8, depth (H,W) metres)``; LR made by ``protocols.make_lr`` (seeded per frame).
 """
 from __future__ import annotations
@@ -28,7 +29,8 @@ def _resize(z: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
     return F.interpolate(t, size=hw, mode="bilinear", align_corners=False)[0].numpy()
 
 
-def prior_ablation(up, frames: list[tuple], scale: float = 4, mode: str = "sensor", unit: str = "cm") -> dict:
+def prior_ablation(up, frames: list[tuple], scale: float = 4, mode: str = "sensor", unit: str = "cm",
+                   ensemble: int = 1) -> dict:
     """{"rows": per frame x variant metrics, "summary": mean per variant (+ ratio to 'mean z'), "steps": per step
     count RMSE and median latency, "z_spread": mean pairwise cosine similarity of the frames' GRN priors}."""
     if len(frames) < 2:
@@ -44,7 +46,7 @@ def prior_ablation(up, frames: list[tuple], scale: float = 4, mode: str = "senso
         z_other = prepared[(i + 1) % len(prepared)][4]
         priors = {"oracle": z_or, "GRN": z_grn, "mean z": z_mean, "other z": z_other, "z = 0": np.zeros_like(z_grn)}
         for v in VARIANTS:
-            pred = up.upscale(lr, rgb, guidance=priors[v])
+            pred = up.upscale(lr, rgb, guidance=priors[v], ensemble=ensemble)
             rows.append({"frame": name, "variant": v, **compute_metrics(pred, gt, unit=unit)})
     summary = []
     for v in VARIANTS:
@@ -59,14 +61,14 @@ def prior_ablation(up, frames: list[tuple], scale: float = 4, mode: str = "senso
         errs, times = [], []
         for name, rgb, gt, lr, _, _ in prepared:
             t0 = time.perf_counter()
-            pred = up.upscale(lr, rgb, steps=k)
+            pred = up.upscale(lr, rgb, steps=k, ensemble=ensemble)
             times.append((time.perf_counter() - t0) * 1000)
             errs.append(compute_metrics(pred, gt, unit=unit)["rmse"])
         steps.append({"steps": k, "rmse": float(np.mean(errs)), "time_ms": float(np.median(times))})
     flat = [_resize(p[4], hw0).ravel() for p in prepared]
     cos = [float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
            for i, a in enumerate(flat) for b in flat[i + 1:]]
-    return {"scale": scale, "mode": mode, "unit": unit, "n_frames": len(frames), "rows": rows, "summary": summary,
+    return {"scale": scale, "mode": mode, "unit": unit, "n_frames": len(frames), "ensemble": ensemble, "rows": rows, "summary": summary,
             "steps": steps, "z_cosine_mean": float(np.mean(cos)), "z_cosine_min": float(np.min(cos))}
 
 

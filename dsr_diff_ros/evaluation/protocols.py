@@ -76,35 +76,38 @@ def baseline_method(name: str, **kw) -> Method:
     return lambda lr, rgb, gt=None: f(lr, rgb, **kw)
 
 
-def upscaler_method(up, steps: int | None = None) -> Method:
-    """'ours': the Upscaler with GRN-recovered guidance (fill_holes=True: a dense output like the baselines)."""
-    return lambda lr, rgb, gt=None: up.upscale(lr, rgb, steps=steps, fill_holes=True)
+def upscaler_method(up, steps: int | None = None, ensemble: int | None = None) -> Method:
+    """'ours': the Upscaler with GRN-recovered guidance (fill_holes=True: a dense output like the baselines);
+    ``ensemble`` None: the Upscaler's default self-ensemble."""
+    kw = {} if ensemble is None else {"ensemble": ensemble}
+    return lambda lr, rgb, gt=None: up.upscale(lr, rgb, steps=steps, fill_holes=True, **kw)
 
 
-def oracle_method(up, steps: int | None = None) -> Optional[Method]:
+def oracle_method(up, steps: int | None = None, ensemble: int | None = None) -> Optional[Method]:
     """'oracle': the model with GGN guidance computed from the HR ground truth (upper bound), or None when the
-    Upscaler offers no ``upscale_oracle``."""
+    Upscaler offers no ``upscale_oracle``. ``ensemble`` as for 'ours' (None: the Upscaler's default)."""
     fn = getattr(up, "upscale_oracle", None)
     if fn is None:
         return None
 
     import inspect
     try:
-        takes_steps = "steps" in inspect.signature(fn).parameters
+        takes = inspect.signature(fn).parameters
     except (TypeError, ValueError):
-        takes_steps = False
+        takes = {}
+    kw = {"ensemble": ensemble} if ensemble is not None and "ensemble" in takes else {}
 
     def run(lr, rgb, gt=None):
         if gt is None:
             raise ValueError("the oracle needs the HR ground truth")
         g = np.where(np.isfinite(gt) & (gt > 0), gt, 0).astype(np.float32)
         # GGN guidance does not depend on the diffusion steps; pass them only if the API takes them
-        return fn(lr, rgb, g, steps=steps) if takes_steps else fn(lr, rgb, g)
+        return fn(lr, rgb, g, steps=steps, **kw) if "steps" in takes else fn(lr, rgb, g, **kw)
     return run
 
 
 def build_methods(names: Iterable[str], upscaler=None, steps: int | None = None,
-                  notes: Optional[list] = None) -> dict[str, Method]:
+                  notes: Optional[list] = None, ensemble: int | None = None) -> dict[str, Method]:
     """Methods by name: the baselines, 'ours' and 'oracle' (these two need ``upscaler``; skipped with a note
     appended to ``notes`` when it is None or lacks the oracle)."""
     notes = notes if notes is not None else []
@@ -114,9 +117,9 @@ def build_methods(names: Iterable[str], upscaler=None, steps: int | None = None,
             if upscaler is None:
                 notes.append("ours skipped: no Upscaler (weights missing?)")
                 continue
-            out[n] = upscaler_method(upscaler, steps)
+            out[n] = upscaler_method(upscaler, steps, ensemble)
         elif n == "oracle":
-            m = oracle_method(upscaler, steps) if upscaler is not None else None
+            m = oracle_method(upscaler, steps, ensemble) if upscaler is not None else None
             if m is None:
                 notes.append("oracle skipped: " + ("no Upscaler" if upscaler is None
                                                    else "Upscaler has no upscale_oracle()"))
@@ -243,7 +246,7 @@ def load_upscaler(weights: str | None = None, device: str = "auto", notes: Optio
 
 
 def methods_for(names: Iterable[str], weights: str | None = None, device: str = "auto", steps: int | None = None,
-                notes: Optional[list] = None, need_model: bool = False):
+                notes: Optional[list] = None, need_model: bool = False, ensemble: int | None = None):
     """(upscaler or None, {name: method}): loads and warms up the Upscaler when 'ours'/'oracle' is asked for (or
     ``need_model``), then ``build_methods``. Raises KeyError for an unknown method name."""
     names = list(names)
@@ -252,4 +255,4 @@ def methods_for(names: Iterable[str], weights: str | None = None, device: str = 
         up = load_upscaler(weights, device, notes)
         if up is not None and hasattr(up, "warmup"):
             up.warmup()
-    return up, build_methods(names, up, steps, notes)
+    return up, build_methods(names, up, steps, notes, ensemble)

@@ -8,7 +8,8 @@ from ..evaluation import baselines
 
 
 class BaselineUpscaler:
-    """An Upscaler-compatible wrapper of ``evaluation.baselines.<name>`` (no diffusion steps)."""
+    """An Upscaler-compatible wrapper of ``evaluation.baselines.<name>`` (no diffusion steps; ``ensemble`` is
+    accepted and has no effect: the classical filters treat every orientation alike)."""
 
     num_steps = 1
     default_steps = 1
@@ -18,7 +19,7 @@ class BaselineUpscaler:
         self.method = baselines.get_method(name)
         self.model_id = f"baseline:{name}"
 
-    def upscale(self, depth_lr_m, rgb_u8, steps=None, fill_holes=True):
+    def upscale(self, depth_lr_m, rgb_u8, steps=None, fill_holes=True, ensemble=None):
         return self.method(depth_lr_m, rgb_u8, fill_holes=fill_holes)
 
     def warmup(self, *a, **k) -> None:

@@ -59,7 +59,7 @@ class UpscaleNode(Node):
                                      int(getattr(self.up, "default_steps", 1)))
         self.pipeline = Pipeline(self.up, steps=steps, register=self.p["register_depth"],
                                  fill_holes=self.p["fill_holes"], compute_points=self.p["publish_points"],
-                                 decimation=self.p["points_decimation"])
+                                 decimation=self.p["points_decimation"], ensemble=self.p["ensemble"])
         self.stats = NodeStats()
         self._tf = self._make_tf() if (self.p["register_depth"] and self.p["use_tf"]) else None
         self._fallback_T = geometry.transform_from_xyz_quat(self.p["depth_to_rgb"][:3], self.p["depth_to_rgb"][3:])
@@ -81,6 +81,7 @@ class UpscaleNode(Node):
         self._check_timer = self.create_timer(self.p["input_check_delay"], self._check_inputs)
         self._update_inputs()
         log.info(f"model {self.model_id} on {self.device}, steps={steps}/{self.pipeline.max_steps}, "
+                 f"ensemble={self.pipeline.ensemble}, "
                  f"sync={self.sync_impl}, register={self.p['register_depth']}, lazy={self.p['lazy']}")
 
     # ------------------------------------------------------------------------------------------ setup
@@ -235,6 +236,8 @@ class UpscaleNode(Node):
                 self.pipeline.compute_points = bool(v)
             elif name == "fill_holes":
                 self.pipeline.fill_holes = bool(v)
+            elif name == "ensemble":
+                self.pipeline.set_ensemble(int(v))
 
     # ----------------------------------------------------------------------------------------- worker
     def _work(self):
@@ -345,6 +348,7 @@ class UpscaleNode(Node):
         snap = self.stats.snapshot()
         idle = not self.inputs.active
         extra = {"device": self.device, "model_id": self.model_id, "steps": self.pipeline.steps,
+                 "ensemble": self.pipeline.ensemble,
                  "synchronizer": self.sync_impl, "lazy": self.p["lazy"], "output_subscribers": self.output_subscribers(),
                  "inputs": "unsubscribed (lazy: no subscriber on the outputs)" if idle else "subscribed"}
         st = to_status(snap, extra, DiagnosticStatus, KeyValue, f"{self.get_name()}: depth upscaling",

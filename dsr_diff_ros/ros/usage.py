@@ -15,7 +15,7 @@ EXAMPLE = """\
 
 def _range(name, rng):
     if name in params.CHOICES:
-        return " | ".join(params.CHOICES[name])
+        return " | ".join(map(str, params.CHOICES[name]))
     return f"{rng[0]}..{rng[1]}" if rng is not None else ""
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..inference import WEIGHTS_DIR
 from ..model.checkpoint import load_weights, paths_for
+from ..model.ensemble import SIZES
 
 _RECIPE_KEYS = ("iters", "lr", "batch", "patch", "p_synthetic", "data_root", "init_dsrn", "seed", "grn_warmup", "ema",
                 "init")
@@ -109,5 +110,22 @@ def set_holes_expert(main: str | Path, holes: str, max_valid: float = 0.999, nam
     meta = json.loads(Path(js).read_text())
     meta["holes_expert"] = {"weights": holes, "max_valid": float(max_valid), "name": name,
                             **({"calibration": calibration} if calibration else {})}
+    Path(js).write_text(json.dumps(meta, indent=2))
+    return Path(js)
+
+
+def set_default_ensemble(main: str | Path, ensemble: int, calibration: dict | None = None) -> Path:
+    """Store ``ensemble`` (1, 2, 4 or 8) as ``default_ensemble`` of ``main``: the self-ensemble size
+    ``Upscaler.upscale`` uses when the call names none (``model.ensemble``); ``calibration`` (how it was chosen)
+    is stored beside."""
+    if isinstance(ensemble, bool) or ensemble not in SIZES:
+        raise ValueError(f"ensemble must be one of {SIZES}, got {ensemble!r}")
+    _, js = paths_for(main)
+    meta = json.loads(Path(js).read_text())
+    meta["default_ensemble"] = int(ensemble)
+    if calibration:
+        meta["ensemble_calibration"] = calibration
+    else:
+        meta.pop("ensemble_calibration", None)
     Path(js).write_text(json.dumps(meta, indent=2))
     return Path(js)

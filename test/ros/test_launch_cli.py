@@ -109,7 +109,7 @@ def test_console_script_help_prints_usage_and_exits():
             if rng is not None:
                 assert f"[{rng[0]}..{rng[1]}]" in out, name
         for name, choices in CHOICES.items():
-            assert " | ".join(choices) in out
+            assert " | ".join(map(str, choices)) in out
         for topic, typ, _, _ in TOPICS.values():
             assert topic in out and typ in out
         assert "steps = " in out and "qos_overrides.<topic>.subscription" in out and "--ros-args" in out

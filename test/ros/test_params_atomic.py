@@ -3,8 +3,13 @@ list and applies all of it (from the next frame on) or none of it, with the reas
 ROS 2 meaning (each parameter on its own)."""
 import time
 
+import numpy as np
 from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters, SetParametersAtomically
+from sensor_msgs.msg import Image
+from std_msgs.msg import Header
+
+from dsr_diff_ros import convert as cv
 
 from .harness import load_frames
 
@@ -79,6 +84,31 @@ def test_set_parameters_service_answers_each_parameter(ros_graph):
     assert [r.successful for r in res] == [True, False, False]
     assert res[2].reason and node.get_parameter("points_decimation").value == 2   # warmup is read-only
     call(s.node, SetParameters, "set_parameters", [("points_decimation", 1)])
+
+
+def test_ensemble_is_a_runtime_parameter_and_the_output_is_the_apis(ros_graph):
+    """ensemble 1 (the node's default) and 2 give the Upscaler's own outputs for the same frame, and they differ;
+    a size outside 1, 2, 4, 8 is rejected with the reason."""
+    node, s, _ = ros_graph
+    assert node.get_parameter("ensemble").value == 1 and node.pipeline.ensemble == 1
+    rgb, d, K = FRAMES[0]
+    outs = {}
+    for i, n in enumerate((1, 2)):
+        res = call(s.node, SetParametersAtomically, "set_parameters_atomically", [("ensemble", n)]).result
+        assert res.successful, res.reason
+        s.clear()
+        s.publish_pair(rgb, d, K, 3000.0 + i)
+        assert s.wait("depth", 1)
+        outs[n] = cv.depth_from_image(s.got["depth"][0])
+    assert node.pipeline.ensemble == 2
+    dq = cv.depth_from_image(cv.depth_to_msg(d, Header(frame_id="cam"), Image, "16UC1"))   # what the node gets
+    for n, out in outs.items():
+        ref = node.up.upscale(dq, rgb, steps=node.pipeline.steps, ensemble=n, fill_holes=False)
+        np.testing.assert_allclose(out, ref, atol=1e-4, equal_nan=True)
+    assert np.nanmean(np.abs(outs[2] - outs[1])) > 1e-4
+    res = call(s.node, SetParametersAtomically, "set_parameters_atomically", [("ensemble", 3)]).result
+    assert not res.successful and "ensemble=3" in res.reason and node.pipeline.ensemble == 2
+    assert call(s.node, SetParametersAtomically, "set_parameters_atomically", [("ensemble", 1)]).result.successful
 
 
 def test_check_update_reports_every_reason():
