@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--steps", type=int, default=None, help="diffusion steps (default: the model's)")
     m.add_argument("--ensemble", type=int, choices=(1, 2, 4, 8), default=1,
                    help="self-ensemble: average over 1, 2, 4 or 8 flipped/transposed copies of each frame (default 1, "
-                        "as the live node; 8: 2-9 %% lower RMSE at 8x the compute)")
+                        "as the live node; 8: 1-10 %% lower RMSE at 8x the compute)")
     m.add_argument("--fill-holes", action="store_true", help="fill output pixels without input support")
     m.add_argument("--register", action="store_true", help="register depth to colour with both camera infos")
     m.add_argument("--points", action="store_true", help="also write the organized PointCloud2")

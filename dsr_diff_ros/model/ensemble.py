@@ -4,10 +4,11 @@ of the input, undo each transform on the output and average.
 The eight transforms are the symmetries of the pixel grid (the dihedral group D4): identity, horizontal flip,
 vertical flip, both (a 180-degree turn), and the same four after a transpose. They change no depth value and
 move no pixel off the grid, so every variant is a valid input; the network is not exactly equivariant to them,
-and its orientation-specific errors (at depth edges, where colour and depth disagree, in its noise estimate)
-partly cancel in the mean. Measured on the tune split (docs/model.md, "Self-ensemble"): the mean of 8 lowers
-RMSE by 2-9 % at x2-x8, the mean of 4 (the flips) by 2-7 %; the per-pixel median is slightly worse than the mean.
-Cost: one network run per variant.
+and its orientation-specific errors (window partition, pixel-unshuffle phase, GRN's initial noise, the
+bottom/right padding) partly cancel in the mean. Measured on the tune split (docs/model.md, "Self-ensemble"): the
+mean of 8 lowers RMSE by 1-10 % at x2-x8 and under heavy noise, 0.3-2 % at x16; the mean of 4 (the flips) gains
+about three quarters of that; the per-pixel median is slightly worse than the mean. Cost: one network run per
+variant.
 """
 from __future__ import annotations
 

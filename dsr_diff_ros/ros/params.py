@@ -30,7 +30,7 @@ PARAMS = {
     "output_encoding": ("32FC1", "Output depth encoding: 32FC1 metres NaN invalid (REP 118) or 16UC1 mm",
                         None, True),
     "ensemble": (1, "Self-ensemble: average the model over 1, 2, 4 or 8 flipped/transposed copies of each frame "
-                    "(2-9 % lower RMSE at x2-x8 on the tune split, one network run per copy: 8 costs 8x the "
+                    "(1-10 % lower RMSE at x2-x8 on the tune split, one network run per copy: 8 costs 8x the "
                     "latency); changeable at run time. 1 keeps the node real-time; the Python API's default is "
                     "the weights' (8 for the shipped model)", None, False),
     "fill_holes": (False, "Fill output pixels without input support (else NaN)", None, False),
