@@ -1,10 +1,13 @@
 """Launch the dsr_diff_ros depth super-resolution node.
 
     ros2 launch dsr_diff_ros upscale.launch.py rgb_image:=/camera/color/image_raw \
-        depth_image:=/camera/aligned_depth_to_color/image_raw device:=cuda steps:=2 use_shm:=true
+        depth_image:=/camera/depth/image_rect_raw depth_info:=/camera/depth/camera_info device:=cuda use_shm:=true
 
-Loads config/upscale.yaml; launch arguments override the device, steps, weights, experts, lazy, use_sim_time and the
-four input topics. use_shm:=true points Fast DDS at config/fastdds_shm.xml (shared-memory transport) through
+Loads config/upscale.yaml; launch arguments override the device, steps, ensemble, weights, experts, register_depth,
+lazy, use_sim_time and the four input topics. The default inputs are realsense-ros's colour and its *native* depth
+(register_depth:=true reprojects it onto the colour camera with both camera infos and the tf extrinsic): a depth
+already aligned to the colour image is at the colour resolution and leaves nothing to super-resolve (the node counts
+such frames in pairs_low_ratio). For a depth that is registered at a lower resolution, pass register_depth:=false. use_shm:=true points Fast DDS at config/fastdds_shm.xml (shared-memory transport) through
 FASTDDS_DEFAULT_PROFILES_FILE.
 
 cloud:=node (default) publishes this node's XYZRGB cloud on depth_upscaled/points; cloud:=depth_image_proc
@@ -34,8 +37,8 @@ except Exception:  # not installed (source checkout): files next to this launch 
 INPUTS = {  # launch argument: (node topic, default remap target; realsense-ros names)
     "rgb_image": ("rgb/image", "/camera/camera/color/image_raw"),
     "rgb_info": ("rgb/camera_info", "/camera/camera/color/camera_info"),
-    "depth_image": ("depth/image", "/camera/camera/aligned_depth_to_color/image_raw"),
-    "depth_info": ("depth/camera_info", "/camera/camera/aligned_depth_to_color/camera_info"),
+    "depth_image": ("depth/image", "/camera/camera/depth/image_rect_raw"),
+    "depth_info": ("depth/camera_info", "/camera/camera/depth/camera_info"),
 }
 
 
@@ -46,7 +49,11 @@ def generate_launch_description():
         DeclareLaunchArgument("params_file", default_value=os.path.join(SHARE, "config", "upscale.yaml"),
                               description="Parameter file"),
         DeclareLaunchArgument("device", default_value="auto", description="auto | cuda | cpu"),
-        DeclareLaunchArgument("steps", default_value="2", description="Diffusion steps per frame"),
+        DeclareLaunchArgument("steps", default_value="1", description="Diffusion steps per frame"),
+        DeclareLaunchArgument("ensemble", default_value="1", choices=["1", "2", "4", "8"],
+                              description="Self-ensemble copies per frame (1: real time; 8: more accurate, 8x the cost)"),
+        DeclareLaunchArgument("register_depth", default_value="true",
+                              description="Reproject the native depth onto the colour camera (false: it is registered)"),
         DeclareLaunchArgument("weights", default_value="", description="Weights name/path; empty: default"),
         DeclareLaunchArgument("experts", default_value="auto", choices=["auto", "sensor"],
                               description="auto: holes, sensor or clean-input expert per frame; sensor: the sensor expert"),
@@ -68,6 +75,8 @@ def generate_launch_description():
         parameters=[cfg("params_file"), {
             "device": cfg("device"),
             "steps": ParameterValue(cfg("steps"), value_type=int),
+            "ensemble": ParameterValue(cfg("ensemble"), value_type=int),
+            "register_depth": ParameterValue(cfg("register_depth"), value_type=bool),
             "weights": cfg("weights"),
             "experts": cfg("experts"),
             "use_sim_time": ParameterValue(cfg("use_sim_time"), value_type=bool),

@@ -20,8 +20,11 @@ def test_launch_file_declares_arguments():
     for arg in ("namespace", "device", "steps", "weights", "use_sim_time", "use_shm", "rgb_image", "rgb_info",
                 "depth_image", "depth_info", "FASTDDS_DEFAULT_PROFILES_FILE", "fastdds_shm.xml", "upscale.yaml",
                 "lazy", "cloud", "depth_image_proc::PointCloudXyzrgbNode", "depth_registered/image_rect",
-                "rgb/image_rect_color", "publish_points"):
+                "rgb/image_rect_color", "publish_points", "ensemble", "register_depth",
+                "/camera/camera/depth/image_rect_raw"):
         assert arg in src, arg
+    # the default inputs are the native depth: one aligned to the colour image has nothing left to upscale
+    assert "aligned_depth_to_color" not in src
 
 
 def test_launch_file_parses_with_launch_ros():
@@ -36,7 +39,8 @@ def test_launch_file_parses_with_launch_ros():
     ld = mod.generate_launch_description()
     assert isinstance(ld, LaunchDescription)
     names = {a.name for a in ld.get_launch_arguments()}
-    assert {"namespace", "device", "steps", "weights", "use_sim_time", "use_shm", "lazy", "cloud"} <= names
+    assert {"namespace", "device", "steps", "weights", "use_sim_time", "use_shm", "lazy", "cloud", "ensemble",
+            "register_depth"} <= names
 
 
 def test_config_matches_declared_parameters():
