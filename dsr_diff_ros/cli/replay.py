@@ -119,7 +119,11 @@ def run(a) -> int:
             return list_topics(a.bag, a)
         opts = options_from_args(a)
         out = Path(a.out) if a.out else default_out(a.bag)
-        check_bag(a.bag, opts)  # fail fast on a bad bag / missing topics, before loading the model
+        sel = check_bag(a.bag, opts, native_depth=a.register)  # fail fast, before loading the model
+        if not a.register and not a.depth and "aligned_depth_to_color" in sel.depth:
+            print(f"dsr-diff-replay: note: {sel.depth} is aligned to the colour image, at its resolution: little to "
+                  "super-resolve; --register replays the sensor's native depth instead (registered by the pipeline)",
+                  file=sys.stderr)
         upscaler = load_model(a.model, a.weights, a.device, a.experts)
         pipe = Pipeline(upscaler, steps=a.steps, register=a.register, fill_holes=a.fill_holes,
                         compute_points=a.points, decimation=a.decimation, ensemble=a.ensemble)

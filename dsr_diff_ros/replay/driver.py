@@ -103,11 +103,12 @@ def _yaml_intrinsics(path: str) -> Intrinsics:
     return read_camera_yaml(path)[0]
 
 
-def select_topics(reader: BagReader, o: ReplayOptions) -> TopicSelection:
-    """Topics of ``reader`` for the options ``o``; raises TopicError/ReplayError listing the bag's topics."""
+def select_topics(reader: BagReader, o: ReplayOptions, native_depth: bool = False) -> TopicSelection:
+    """Topics of ``reader`` for the options ``o``; raises TopicError/ReplayError listing the bag's topics.
+    ``native_depth``: the pipeline registers depth, so the sensor's own depth is preferred (``detect_topics``)."""
     types = {t: i.msgtype for t, i in reader.topics.items()}
     sel = detect_topics(types, o.rgb, o.depth, o.rgb_info, o.depth_info, o.gt, o.gt_info,
-                        auto_gt=o.auto_gt and o.simulate is None)
+                        auto_gt=o.auto_gt and o.simulate is None, native_depth=native_depth)
     if o.simulate is not None and sel.gt:
         raise ReplayError("--simulate makes the depth topic the ground truth; do not also give --gt")
     if sel.rgb_info is None and not o.camera_yaml:
@@ -119,10 +120,10 @@ def select_topics(reader: BagReader, o: ReplayOptions) -> TopicSelection:
     return sel
 
 
-def check_bag(bag: str | Path, o: ReplayOptions) -> TopicSelection:
+def check_bag(bag: str | Path, o: ReplayOptions, native_depth: bool = False) -> TopicSelection:
     """Open ``bag`` and select its topics without running anything (fail fast, before loading the model)."""
     with open_reader(bag, o.recover) as r:
-        return select_topics(r, o)
+        return select_topics(r, o, native_depth)
 
 
 class Replay:
@@ -138,8 +139,8 @@ class Replay:
             baselines.get_method(b)  # unknown name -> error before the run starts
 
     def select(self, reader: BagReader) -> TopicSelection:
-        """Topic selection for this bag (see ``select_topics``)."""
-        return select_topics(reader, self.o)
+        """Topic selection for this bag (see ``select_topics``; a registering pipeline prefers the native depth)."""
+        return select_topics(reader, self.o, native_depth=bool(getattr(self.pipeline, "register", False)))
 
     def output_topics(self) -> dict:
         ns = self.o.namespace.rstrip("/")

@@ -68,12 +68,15 @@ def _rgb_score(name: str) -> Optional[int]:
     return s
 
 
-def _depth_score(name: str) -> Optional[int]:
+def _depth_score(name: str, native: bool = False) -> Optional[int]:
+    """Registered depth first (it needs no registration), or with ``native`` the sensor's own depth first (the
+    pipeline registers it; a depth aligned to the colour camera is at the colour resolution: nothing to upscale)."""
     n = name.lower()
     if "depth" not in n or is_gt_name(n) or any(w in n for w in NOT_INPUT_WORDS):
         return None
     s = 0
-    s += 4 if ("aligned_depth_to_color" in n or "depth_registered" in n) else 0
+    registered = "aligned_depth_to_color" in n or "depth_registered" in n
+    s += (-4 if native else 4) if registered else 0
     s += 2 if "image_rect_raw" in n else 0
     s += 1 if any(w in n for w in ("image_raw", "/image")) else 0
     s -= 2 if n.endswith(("/compressed", "/compresseddepth")) else 0
@@ -113,8 +116,10 @@ def _check(role: str, name: str, topics: Mapping[str, str], types) -> None:
 
 def detect_topics(topics: Mapping[str, str], rgb: Optional[str] = None, depth: Optional[str] = None,
                   rgb_info: Optional[str] = None, depth_info: Optional[str] = None, gt: Optional[str] = None,
-                  gt_info: Optional[str] = None, auto_gt: bool = True) -> TopicSelection:
+                  gt_info: Optional[str] = None, auto_gt: bool = True, native_depth: bool = False) -> TopicSelection:
     """Pick the topics from ``topics`` ({name: msgtype}); named roles are checked, the others auto-detected.
+    ``native_depth`` (the pipeline registers depth itself): prefer the sensor's own depth to one already aligned to
+    the colour camera.
 
     Raises ``TopicError`` (listing the bag's topics) when RGB or depth cannot be found or a named topic is
     missing. Camera info topics may come back None (the caller decides whether that is fatal).
@@ -125,7 +130,7 @@ def detect_topics(topics: Mapping[str, str], rgb: Optional[str] = None, depth: O
         if name:
             _check(role, name, topics, types)
     rgb = rgb or _best(topics, IMAGE_TYPES, _rgb_score)
-    depth = depth or _best(topics, IMAGE_TYPES, _depth_score)
+    depth = depth or _best(topics, IMAGE_TYPES, lambda t: _depth_score(t, native_depth))
     missing = [r for r, v in (("RGB image", rgb), ("depth image", depth)) if not v]
     if missing:
         raise TopicError(f"could not find the {' and '.join(missing)} topic in the bag; name it with "

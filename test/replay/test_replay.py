@@ -112,6 +112,26 @@ def _bag_without(frames_dir, tmp_path, drop=(), resize_depth=None):
     return dst
 
 
+def test_registering_replay_prefers_the_native_depth(frames_dir, upscaler, tmp_path):
+    """A realsense-style bag with both the depth aligned to colour (at the colour resolution) and the sensor's own
+    LR depth: without registration the aligned one is replayed (as before), with --register the native one."""
+    src = _bag_without(frames_dir, tmp_path)
+    bag = tmp_path / "both"
+    aligned = "/camera/camera/aligned_depth_to_color"
+    with BagReader(src) as r, BagWriter(bag) as w:
+        for t, ts, raw in r.messages(list(r.topics)):
+            w.copy(r, t, raw, ts)
+            if t == "/ground_truth/depth/image_raw":
+                w.copy(r, t, raw, ts, out_topic=f"{aligned}/image_raw")
+            elif t == "/ground_truth/depth/camera_info":
+                w.copy(r, t, raw, ts, out_topic=f"{aligned}/camera_info")
+    res = Replay(Pipeline(upscaler), ReplayOptions(progress=False)).run(bag, tmp_path / "o1")
+    assert res.topics["depth"] == f"{aligned}/image_raw" and res.frames == 4
+    res = Replay(Pipeline(upscaler, register=True), ReplayOptions(progress=False)).run(bag, tmp_path / "o2")
+    assert res.topics["depth"] == "/camera/camera/depth/image_rect_raw" and res.frames == 4
+    assert res.topics["gt"] == "/ground_truth/depth/image_raw" and res.has_gt
+
+
 def test_missing_camera_info(frames_dir, upscaler, tmp_path):
     bag = _bag_without(frames_dir, tmp_path, drop=("/camera/camera/color/camera_info",))
     with pytest.raises(ReplayError, match="(?s)no camera_info.*--camera-yaml.*/camera/camera/color/image_raw"):

@@ -23,6 +23,14 @@ def test_realsense():
     assert s.gt is None
 
 
+def test_realsense_native_depth_when_the_pipeline_registers():
+    s = detect_topics(REALSENSE, native_depth=True)
+    assert s.depth == "/camera/camera/depth/image_rect_raw" and s.depth_info == "/camera/camera/depth/camera_info"
+    assert s.rgb == "/camera/camera/color/image_raw"
+    only_aligned = {k: v for k, v in REALSENSE.items() if "/depth/" not in k}   # no native depth: the aligned one
+    assert detect_topics(only_aligned, native_depth=True).depth == "/camera/camera/aligned_depth_to_color/image_raw"
+
+
 def test_realsense_without_alignment_uses_rect_raw():
     t = {k: v for k, v in REALSENSE.items() if "aligned" not in k}
     s = detect_topics(t)
