@@ -75,6 +75,8 @@ class BatchSpec:
     p_synthetic: float = 0.3      # share of samples from the procedural bank (the rest: real pairs)
     p_middlebury: float = 0.2     # share of the real samples from Middlebury (the rest: RGB-D-D)
     bank_size: int = 384          # procedural scenes generated once, reused with flips
+    p_dihedral: float = 0.0       # share of samples also turned upside down and/or transposed (the other grid
+    #                               symmetries, which the self-ensemble feeds the network at run time)
 
 
 class SceneBank:
@@ -141,6 +143,12 @@ class TrainingBatches(Dataset):
                 d = middlebury_to_metres(d, rng)
         if rng.random() < 0.5:
             rgb, d = rgb[:, ::-1], d[:, ::-1]
+        if s.p_dihedral > 0 and rng.random() < s.p_dihedral:   # (a draw only when asked: old recipes replay)
+            k = int(rng.integers(1, 4))                         # 1: upside down, 2: transposed, 3: both
+            if k & 1:
+                rgb, d = rgb[::-1], d[::-1]
+            if k & 2:
+                rgb, d = rgb.transpose(1, 0, 2), d.T
         return np.ascontiguousarray(rgb), np.ascontiguousarray(d, dtype=np.float32)
 
     def _degrade(self, rgb: np.ndarray, d: np.ndarray, scale: float, rng: np.random.Generator):

@@ -356,3 +356,21 @@ def test_pasted_texture_changes_one_rectangle_of_the_colour_and_nothing_else():
     assert not torch.equal(plain["rgb"], tex["rgb"])
     for k in ("depth_hr", "depth_lr"):                  # the first sample is drawn alike; only its colour differs
         assert torch.equal(plain[k][0], tex[k][0])
+
+
+def test_dihedral_samples_are_the_other_grid_symmetries_of_the_same_crop():
+    """``p_dihedral``: a sample is also turned upside down, transposed or both (the copies the self-ensemble feeds
+    the network); depth and colour alike."""
+    base = dict(batch=2, patch=32, bank_size=4, p_synthetic=1.0)
+    plain = TrainingBatches(BatchSpec(**base), seed=2)
+    dihedral = TrainingBatches(BatchSpec(**base, p_dihedral=1.0), seed=2)
+    kinds = set()
+    for k in range(30):
+        r0, d0 = plain._crop(np.random.default_rng(k))
+        r1, d1 = dihedral._crop(np.random.default_rng(k))
+        views = {"upside down": lambda a: a[::-1], "transposed": lambda a: a.swapaxes(0, 1),
+                 "both": lambda a: a[::-1].swapaxes(0, 1)}
+        hit = [n for n, f in views.items() if np.array_equal(f(r0), r1) and np.array_equal(f(d0), d1)]
+        assert hit and not np.array_equal(d0, d1), k
+        kinds.update(hit)
+    assert kinds == set(views)
