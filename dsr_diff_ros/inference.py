@@ -56,6 +56,10 @@ class Upscaler:
 
     >>> up = Upscaler.from_pretrained()                 # shipped default, CUDA when available
     >>> hr = up.upscale(depth_lr_m, rgb_u8, steps=2)   # (h,w) float32 m + (H,W,3) uint8 -> (H,W) float32 m
+    >>> fast = up.upscale(depth_lr_m, rgb_u8, ensemble=1)   # one pass instead of the default self-ensemble
+
+    Self-ensemble: ``upscale`` returns the mean over ``default_ensemble`` (the weights' JSON; 8 for the shipped
+    model) flipped / transposed copies of its input (``model.ensemble``), one network run each; the output is float32.
 
     Two experts (optional): ``model`` is trained for real sensors (noise, holes, misregistered colour);
     ``clean`` for clean inputs (the field's bicubic protocols, rendered depth). Each frame goes to ``clean`` when
