@@ -58,7 +58,7 @@ class PassThrough:
     def __init__(self, hr):
         self.hr = hr
 
-    def upscale(self, depth, rgb, steps=None, fill_holes=False):
+    def upscale(self, depth, rgb, steps=None, fill_holes=False, ensemble=None):
         return self.hr
 
 

@@ -35,7 +35,7 @@ class NearestUpscaler:
 
     cpu_s = 0.0
 
-    def upscale(self, depth, rgb, steps=None, fill_holes=True):
+    def upscale(self, depth, rgb, steps=None, fill_holes=True, ensemble=None):
         t = time.process_time()
         try:
             return self._up(depth, rgb)

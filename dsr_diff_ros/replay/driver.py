@@ -388,7 +388,8 @@ class Replay:
         res.output_topics = {k: v for k, v in res.output_topics.items() if v in writer.counts}
         res.config = {"counts": dict(writer.counts), "storage": self.o.storage,
                       "simulate": self.o.simulate.to_dict() if self.o.simulate else None,
-                      "steps": self.pipeline.steps, "fill_holes": self.pipeline.fill_holes,
+                      "steps": self.pipeline.steps, "ensemble": self.pipeline.ensemble,
+                      "fill_holes": self.pipeline.fill_holes,
                       "baselines": list(self.o.baselines), "slop": self.o.slop,
                       "model_id": str(getattr(self.pipeline.upscaler, "model_id", "")),
                       "device": str(getattr(self.pipeline.upscaler, "device", "cpu"))}

@@ -9,7 +9,7 @@ from ..evaluation import baselines
 
 class BaselineUpscaler:
     """An Upscaler-compatible wrapper of ``evaluation.baselines.<name>`` (no diffusion steps; ``ensemble`` is
-    accepted and has no effect: the classical filters treat every orientation alike)."""
+    accepted and ignored: a baseline runs once)."""
 
     num_steps = 1
     default_steps = 1
