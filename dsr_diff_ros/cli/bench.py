@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from ..data.folder import DatasetError
+from ..pipeline import ENSEMBLE_SIZES
 
 
 def _frames(data: str | None, n: int):
@@ -109,7 +110,7 @@ def main(argv=None) -> int:
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--weights", default=None)
     p.add_argument("--steps", type=int, default=None)
-    p.add_argument("--ensemble", type=int, choices=(1, 2, 4, 8), default=None,
+    p.add_argument("--ensemble", type=int, choices=ENSEMBLE_SIZES, default=None,
                    help="self-ensemble size for 'ours' (default: the model's; the shipped model: 8)")
     p.add_argument("--device", default="auto")
     p.add_argument("--name", default="bench_methods", help="JSON name under --results-dir")

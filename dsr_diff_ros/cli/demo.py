@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from ..pipeline import ENSEMBLE_SIZES
+
 SAMPLE = Path(__file__).resolve().parents[1] / "replay" / "sample"
 
 
@@ -22,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", default=None)
     p.add_argument("--device", default="auto")
     p.add_argument("--steps", type=int, default=None)
-    p.add_argument("--ensemble", type=int, choices=(1, 2, 4, 8), default=1,
+    p.add_argument("--ensemble", type=int, choices=ENSEMBLE_SIZES, default=1,
                    help="self-ensemble size (default 1, as the live node; 8: more accurate, 8x the compute)")
     p.add_argument("--storage", choices=("sqlite3", "mcap"), default="mcap")
     p.add_argument("--no-progress", action="store_true")

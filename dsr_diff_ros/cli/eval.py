@@ -13,6 +13,7 @@ import logging
 import sys
 
 from ..data.folder import DatasetError
+from ..pipeline import ENSEMBLE_SIZES
 from ..evaluation.baselines import BASELINES, EXTRA_BASELINES
 
 DEFAULT_METHODS = list(BASELINES) + ["ours", "oracle"]
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", default=None, help="Upscaler weights (name or path; default: shipped weights)")
     p.add_argument("--device", default="auto")
     p.add_argument("--steps", type=int, default=None, help="diffusion steps for 'ours' (default: the model's)")
-    p.add_argument("--ensemble", type=int, choices=(1, 2, 4, 8), default=None,
+    p.add_argument("--ensemble", type=int, choices=ENSEMBLE_SIZES, default=None,
                    help="self-ensemble size for 'ours' (default: the model's; the shipped model: 8)")
     p.add_argument("--max-frames", type=int, default=None, help="frames per sequence (default: all)")
     p.add_argument("--out", default="reports/eval", help="output folder")

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..pipeline import ENSEMBLE_SIZES
 from ..replay.sensor import add_sensor_args, sensor_config_from_args
 
 
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "sensor: the sensor expert only")
     m.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:0 ...")
     m.add_argument("--steps", type=int, default=None, help="diffusion steps (default: the model's)")
-    m.add_argument("--ensemble", type=int, choices=(1, 2, 4, 8), default=1,
+    m.add_argument("--ensemble", type=int, choices=ENSEMBLE_SIZES, default=1,
                    help="self-ensemble: average over 1, 2, 4 or 8 flipped/transposed copies of each frame (default 1, "
                         "as the live node; 8: 1-10 %% lower RMSE at 8x the compute)")
     m.add_argument("--fill-holes", action="store_true", help="fill output pixels without input support")

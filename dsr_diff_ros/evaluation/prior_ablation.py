@@ -68,8 +68,9 @@ def prior_ablation(up, frames: list[tuple], scale: float = 4, mode: str = "senso
     flat = [_resize(p[4], hw0).ravel() for p in prepared]
     cos = [float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
            for i, a in enumerate(flat) for b in flat[i + 1:]]
-    return {"scale": scale, "mode": mode, "unit": unit, "n_frames": len(frames), "ensemble": ensemble, "rows": rows, "summary": summary,
-            "steps": steps, "z_cosine_mean": float(np.mean(cos)), "z_cosine_min": float(np.min(cos))}
+    return {"scale": scale, "mode": mode, "unit": unit, "n_frames": len(frames), "ensemble": ensemble, "rows": rows,
+            "summary": summary, "steps": steps, "z_cosine_mean": float(np.mean(cos)),
+            "z_cosine_min": float(np.min(cos))}
 
 
 def markdown(res: dict) -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
+from ..pipeline import ENSEMBLE_SIZES
+
 # name: (default, description, range (lo, hi) or None, read_only)
 PARAMS = {
     "device": ("auto", "Inference device: auto (CUDA when available), cuda or cpu", None, True),
@@ -41,7 +43,7 @@ PARAMS = {
                           (0.5, 600.0), True),
 }
 CHOICES = {"device": ("auto", "cuda", "cpu"), "output_encoding": ("32FC1", "16UC1"), "experts": ("auto", "sensor"),
-           "ensemble": (1, 2, 4, 8)}
+           "ensemble": ENSEMBLE_SIZES}
 
 
 def descriptor(name: str, description: str, rng, read_only: bool, default) -> ParameterDescriptor:
