@@ -115,6 +115,11 @@ def main() -> int:
                                                                                      ensemble=1), a.repeats), 1)})
     by_expert = expert_latencies(up, a.repeats)
     by_expert_ens = expert_latencies(up, max(3, a.repeats // 2), ensemble=None)
+    in_turn = {}
+    if up.ensemble_batch > 1:   # GPU: the same ensemble with one copy per pass, what the batching saves
+        batch, up.ensemble_batch = up.ensemble_batch, 1
+        in_turn = expert_latencies(up, max(3, a.repeats // 2), ensemble=None)
+        up.ensemble_batch = batch
     gen = SceneGenerator(128, 128)
     t = time.perf_counter()
     for s in range(20):
@@ -129,6 +134,9 @@ def main() -> int:
         "latency": rows, "latency_by_expert_default_steps": by_expert,
         f"latency_by_expert_default_steps_ensemble{up.default_ensemble}": by_expert_ens, "generator_ms_per_128x128_scene": round(gen_ms, 1), "weights_mb": size_mb,
     }
+    if in_turn:
+        res["ensemble_copies_per_pass"] = up.ensemble_batch
+        res[f"latency_by_expert_default_steps_ensemble{up.default_ensemble}_one_copy_per_pass"] = in_turn
     print(f"model {up.model_id} on {res['machine']}")
     print(f"parameters: total {res['params_total'] / 1e6:.2f} M (run time, all but GGN: {runtime_params / 1e6:.2f} M); "
           f"{res['gflops_per_frame_T_steps']} GFLOPs per 640x480 frame; GRN (all {up.num_steps} steps) "
@@ -139,6 +147,9 @@ def main() -> int:
     print("default steps, per frame kind (expert): " + ", ".join(f"{k} {v} ms" for k, v in by_expert.items()))
     print(f"the same at the default ensemble ({up.default_ensemble}): "
           + ", ".join(f"{k} {v} ms" for k, v in by_expert_ens.items()))
+    if in_turn:
+        print(f"the same with one copy per pass instead of {up.ensemble_batch}: "
+              + ", ".join(f"{k} {v} ms" for k, v in in_turn.items()))
     print(f"scene generator: {gen_ms:.1f} ms per 128x128 RGB-D scene")
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=2))

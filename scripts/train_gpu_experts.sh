@@ -3,7 +3,8 @@
 # bound by kernel launches, so several processes share one GPU at little cost each). Each run's learning-rate
 # cosine follows the budget, so it ends annealed whatever the throughput. Usage:
 #   scripts/train_gpu_experts.sh DATA_ROOT RUN_DIR        (DATA_ROOT holds rgbdd_train/ and middlebury_train/)
-# Environment: MIN (minutes per run, 7), BATCH (64), WORKERS (data workers per run, 5), LR (2e-4), RUNS (which
+# Environment: MIN (minutes per run, 7), BATCH (64), WORKERS (data workers per run, 5), LR (2e-4), EXTRA (options
+# added to every run, e.g. "--mix p_dihedral=0.5" as the twelfth session's lease ran), RUNS (which
 # runs; default "x4_texture x8 x16"; the third lease ran "x4_refine x4 x8"), TAR (write the runs'
 # weights, JSONs, logs and outputs into this one .tgz: the device tool returns only a handful of files per call,
 # and the eighth session's lease lost its first call's weights that way). Runs (stage 2, each from a shipped expert; the clean bands
@@ -14,6 +15,8 @@
 #   x4_texture     clean_x4 with 30 % of the colour carrying pasted texture that no depth explains
 #   x8, x8_refine  clean_x8 as it is / grown like x4_refine
 #   sensor_refine  the sensor expert grown like x4_refine, 30 % pasted texture
+#   sensor         the sensor expert (dsr_diff_default) as it is, default mix
+#   holes          the holes expert as it is, on sensor degradations only (its recipe: docs/model.md, cpu39)
 #   x16, x16_refine  clean_x16 (band 11.3-17) as it is / grown like x4_refine
 # (every *_refine run is refused once its expert has the refinement: since the eighth session all three clean
 # bands have it; the eighth session's lease also continued two CPU candidates at lr 1e-4: flat at x4 and x8, and
@@ -25,7 +28,7 @@ PY=${PYTHON:-python3}
 W_DIR=dsr_diff_ros/weights
 robust=(--mix p_bicubic=0.75 --mix p_noisy_bicubic=0.1 --mix p_fill=1 --mix p_colour_bicubic=0.15)
 common=(--stage 2 --data-root "$DATA" --batch "$BATCH" --iters 1000000 --time-schedule --max-minutes "$MIN"
-        --workers "$W" --threads 2 --lr "$LR" --val-every 1000 --ckpt-every 1000)
+        --workers "$W" --threads 2 --lr "$LR" --val-every 1000 --ckpt-every 1000 ${EXTRA:-})
 mkdir -p "$RUN"
 train() {  # name, then the run's own options
     local name=$1; shift
@@ -43,6 +46,8 @@ for name in ${RUNS:-x4_texture x8 x16}; do
         x8_refine) train "$name" --init "$W_DIR/dsr_diff_clean_x8" "${x8[@]}" "${grow[@]}" ;;
         x16) train "$name" --init "$W_DIR/dsr_diff_clean_x16" "${x16[@]}" ;;
         x16_refine) train "$name" --init "$W_DIR/dsr_diff_clean_x16" "${x16[@]}" "${grow[@]}" ;;
+        sensor) train "$name" --init "$W_DIR/dsr_diff_default" ;;
+        holes) train "$name" --init "$W_DIR/dsr_diff_sensor_holes" --mix p_bicubic=0 --mix p_noisy_bicubic=0 ;;
         sensor_refine) train "$name" --init "$W_DIR/dsr_diff_default" "${grow[@]}" --mix p_texture=0.3 ;;
         *) echo "unknown run: $name" >&2; exit 2 ;;
     esac

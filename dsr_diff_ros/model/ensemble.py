@@ -7,8 +7,9 @@ move no pixel off the grid, so every variant is a valid input; the network is no
 and its orientation-specific errors (window partition, pixel-unshuffle phase, GRN's initial noise, the
 bottom/right padding) partly cancel in the mean. Measured on the tune split (docs/model.md, "Self-ensemble"): the
 mean of 8 lowers RMSE by 1-10 % at x2-x8 and under heavy noise, 0.3-2 % at x16; the mean of 4 (the flips) gains
-about three quarters of that; the per-pixel median is slightly worse than the mean. Cost: one network run per
-variant.
+about three quarters of that; the per-pixel median is slightly worse than the mean. Cost: one network pass per
+variant; copies of one orientation can share a batch (``batches``), which on a GPU costs far less than passes in
+turn (docs/model.md, "Self-ensemble").
 """
 from __future__ import annotations
 
@@ -44,4 +45,14 @@ def transforms(n: int) -> tuple[tuple[Transform, Transform], ...]:
     return TRANSFORMS[:n]
 
 
-__all__ = ["SIZES", "TRANSFORMS", "transforms"]
+def batches(n: int, per_batch: int) -> list[tuple[tuple[Transform, Transform], ...]]:
+    """``transforms(n)`` cut into runs of at most ``per_batch`` copies that share an orientation (the flips keep
+    (H, W), the transposes give (W, H)), so each run's copies stack along the batch dimension. In order."""
+    if per_batch < 1:
+        raise ValueError(f"per_batch must be >= 1, got {per_batch!r}")
+    pairs = transforms(n)
+    same = [pairs[:4], pairs[4:]]
+    return [g[i:i + per_batch] for g in same for i in range(0, len(g), per_batch)]
+
+
+__all__ = ["SIZES", "TRANSFORMS", "transforms", "batches"]

@@ -47,9 +47,11 @@ class GRN(nn.Module):
 
     def initial_noise(self, c: torch.Tensor, seed: int | None = None) -> torch.Tensor:
         """z_T ~ N(0, I) of the prior's shape, from a CPU generator seeded with ``seed`` (None: 0), so the same
-        input gives the same output on every device."""
+        input gives the same output on every device. Every frame of a batch gets the same draw, so a frame's
+        output does not depend on its place in the batch (the self-ensemble batches its copies on CUDA)."""
         g = torch.Generator().manual_seed(0 if seed is None else int(seed))
-        return torch.randn((c.shape[0], self.z_ch, *c.shape[-2:]), generator=g).to(c.device, c.dtype)
+        z = torch.randn((1, self.z_ch, *c.shape[-2:]), generator=g)
+        return z.expand(c.shape[0], -1, -1, -1).to(c.device, c.dtype)
 
     def forward(self, rgb: torch.Tensor, lr_feat: torch.Tensor, steps: int, z_T: torch.Tensor | None = None,
                 seed: int | None = None) -> torch.Tensor:

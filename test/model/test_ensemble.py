@@ -11,7 +11,7 @@ from dsr_diff_ros import Upscaler
 from dsr_diff_ros.data.degradations import degrade
 from dsr_diff_ros.data.folder import RGBDFolder
 from dsr_diff_ros.inference import WEIGHTS_DIR, WeightsError
-from dsr_diff_ros.model.ensemble import SIZES, TRANSFORMS, transforms
+from dsr_diff_ros.model.ensemble import SIZES, TRANSFORMS, batches, transforms
 from dsr_diff_ros.pipeline import ENSEMBLE_SIZES
 from dsr_diff_ros.training.export import set_default_ensemble
 from tests_common import SAMPLE, shared_or_skip
@@ -30,6 +30,19 @@ def test_transforms_are_the_eight_symmetries_and_invert():
     for bad in (0, 3, 16):
         with pytest.raises(ValueError, match="ensemble"):
             transforms(bad)
+
+
+def test_batches_stack_copies_of_one_orientation_in_order():
+    x = torch.zeros(1, 1, 3, 5)
+    for n in SIZES:
+        for per in (1, 2, 3, 4, 8):
+            runs = batches(n, per)
+            assert [p for run in runs for p in run] == list(transforms(n))   # all copies, in order, once
+            assert all(1 <= len(run) <= per for run in runs)
+            assert all(len({fwd(x).shape for fwd, _ in run}) == 1 for run in runs)   # one shape per batch
+    assert [len(r) for r in batches(8, 4)] == [4, 4] and [len(r) for r in batches(8, 3)] == [3, 1, 3, 1]
+    with pytest.raises(ValueError, match="per_batch"):
+        batches(8, 0)
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +72,24 @@ def test_upscale_is_the_mean_over_the_transformed_inputs(up, frame):
     # fill_holes=False keeps the input's support: NaN in the same places
     assert np.array_equal(np.isnan(up.upscale(lr, rgb, fill_holes=False, ensemble=8)),
                           np.isnan(up.upscale(lr, rgb, fill_holes=False, ensemble=1)))
+
+
+def test_batched_copies_give_the_same_output_as_copies_in_turn(up, frame):
+    # the GPU default stacks 4 copies per pass; each frame of a batch gets GRN's same noise, so stacking is exact
+    rgb, lr = frame
+    want = up.upscale(lr, rgb, ensemble=8)
+    assert up.ensemble_batch == 1   # CPU: copies in turn
+    try:
+        for per in (2, 4):
+            up.ensemble_batch = per
+            np.testing.assert_allclose(up.upscale(lr, rgb, ensemble=8), want, atol=1e-5)
+    finally:
+        up.ensemble_batch = 1
+    d = torch.from_numpy(lr)[None, None]
+    r = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
+    both = up.upscale(torch.cat([d, d.flip(-1)]), torch.cat([r, r.flip(-1)]), ensemble=1)   # batch invariance
+    torch.testing.assert_close(both[1:], up.upscale(d.flip(-1).contiguous(), r.flip(-1).contiguous(), ensemble=1),
+                               atol=1e-5, rtol=0, equal_nan=True)
 
 
 def test_default_comes_from_the_weights_and_bad_sizes_are_refused(up, frame, tmp_path):
