@@ -39,6 +39,7 @@ from bench_model import expert_latencies, machine_label, median_ms  # noqa: E402
 PEERS = ["bicubic", "guided", "jbu", "dtf"]
 LIMITS = {"params": 5e6, "latency_ms": 250.0, "bicubic_x4": 0.6, "bicubic_x8": 0.65, "bicubic_x16": 0.7,
           "nyu_x4": 0.6, "kinect_x4": 0.65}
+KINECT_DRAWS = (0, 1, 2, 3)   # seeds of the simulated sensor on the Kinect frames (the main rows use the first)
 
 
 def summary(res) -> dict:
@@ -80,7 +81,7 @@ def main() -> int:
     ens = up.default_ensemble
     by_expert_ens = expert_latencies(up, max(3, a.repeats // 2), ensemble=None) if ens > 1 else by_expert
     root = Path(a.data) if a.data else None
-    results, skipped, checks = {}, [], []
+    results, skipped, checks, kinect_draws = {}, [], [], None
 
     def add(name, measured, limit, ok):
         checks.append((name, measured, limit, bool(ok)))
@@ -146,6 +147,16 @@ def main() -> int:
             add(f"Kinect frames (report) sensor x{sc}: ours vs guided / domain transform",
                 f"{t['ours']['rmse']:.2f} vs {t['guided']['rmse']:.2f} / {t['dtf']['rmse']:.2f} cm", "below both",
                 t["ours"]["rmse"] < min(t["guided"]["rmse"], t["dtf"]["rmse"]))
+        # the simulated sensor's draw alone moves that row by 4-7 %: the same x4 over four draws (seed 0 above)
+        sub = {k: methods[k] for k in ["bicubic"] + ours}
+        draws = [s[("sensor", 4)]] + [summary(evaluate(real, sub, scales=(4,), protocol="sensor", modes=("sensor",),
+                                                       progress=False, n_examples=0, seed=k))[("sensor", 4)]
+                                      for k in KINECT_DRAWS[1:]]
+        mean = {m: {"rmse": float(np.mean([d[m]["rmse"] for d in draws]))} for m in sub}
+        kinect_draws = {"seeds": list(KINECT_DRAWS), "rmse": {m: [d[m]["rmse"] for d in draws] for m in sub}}
+        add(f"Kinect frames (report) sensor x4, mean RMSE over {len(draws)} sensor draws: ours / bicubic"
+            + (f" (one pass {ratio(mean, 'ours_ens1'):.3f})" if "ours_ens1" in mean else ""),
+            f"{ratio(mean):.3f}", "<= 0.65", ratio(mean) <= LIMITS["kinect_x4"])
         t = s[("sensor", 4)]
         add("Kinect frames (report) x4: flat-region RMSE ours vs bicubic",
             f"{t['ours']['flat_rmse']:.2f} vs {t['bicubic']['flat_rmse']:.2f} cm", "<=",
@@ -169,6 +180,7 @@ def main() -> int:
            "latency_ms_median": latency, "latency_ms_by_expert": by_expert, "default_ensemble": ens,
            "latency_ms_by_expert_default_ensemble": by_expert_ens, "default_steps": up.default_steps, "skipped": skipped,
            "results": {label: {f"{mode} x{sc:g}": t for (mode, sc), t in s.items()} for label, s in results.items()},
+           "kinect_report_x4_draws": kinect_draws,
            "checks": [{"target": n, "measured": g, "limit": lim, "met": ok} for n, g, lim, ok in checks],
            "time": time.strftime("%Y-%m-%d %H:%M:%S")}
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
