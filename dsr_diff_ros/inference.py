@@ -112,8 +112,7 @@ class Upscaler:
         self.default_steps = int(config.get("default_steps", self.num_steps))
         self.default_ensemble = self._ensemble(ensemble if ensemble is not None else config.get("default_ensemble", 1))
         # self-ensemble copies per network pass: on a GPU 4 (one batch per orientation; 8 copies of a 640x480
-        # frame in 23-29 ms instead of 82-103 on one H200), on a CPU 1 (batching saves no time there and
-        # multiplies the peak memory)
+        # frame in 39-46 ms instead of 94-139 on one H200), on a CPU 1 (slower there, and more peak memory)
         self.ensemble_batch = 4 if device.type == "cuda" else 1
 
     @classmethod

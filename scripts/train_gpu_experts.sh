@@ -2,7 +2,9 @@
 # Train several experts side by side on one lent GPU inside a fixed time budget (this small model's GPU step is
 # bound by kernel launches, so several processes share one GPU at little cost each). Each run's learning-rate
 # cosine follows the budget, so it ends annealed whatever the throughput. Usage:
-#   scripts/train_gpu_experts.sh DATA_ROOT RUN_DIR        (DATA_ROOT holds rgbdd_train/ and middlebury_train/)
+#   scripts/train_gpu_experts.sh DATA_ROOT RUN_DIR        (DATA_ROOT holds rgbdd_train/ and middlebury_train/,
+#   tune scenes included: the trainer validates on them and stops at once without; the twelfth session's first
+#   call lost its runs that way)
 # Environment: MIN (minutes per run, 7), BATCH (64), WORKERS (data workers per run, 5), LR (2e-4), EXTRA (options
 # added to every run, e.g. "--mix p_dihedral=0.5" as the twelfth session's lease ran), RUNS (which
 # runs; default "x4_texture x8 x16"; the third lease ran "x4_refine x4 x8"), TAR (write the runs'
