@@ -33,8 +33,8 @@ PARAMS = {
                         None, True),
     "ensemble": (1, "Self-ensemble: average the model over 1, 2, 4 or 8 flipped/transposed copies of each frame "
                     "(1-10 % lower RMSE at x2-x8 on the tune split, one network run per copy: 8 costs 8x the "
-                    "latency on a CPU, about 3x on CUDA); changeable at run time. 1 keeps a CPU node real-time; the Python API's default is "
-                    "the weights' (8 for the shipped model)", None, False),
+                    "latency on a CPU, about 3x on CUDA); changeable at run time. 1 keeps a CPU node real-time; "
+                    "the Python API's default is the weights' (8 for the shipped model)", None, False),
     "fill_holes": (False, "Fill output pixels without input support (else NaN)", None, False),
     "publish_points": (True, "Publish the organized XYZRGB point cloud", None, False),
     "points_decimation": (1, "Keep every n-th row/column of the point cloud", (1, 16), False),
