@@ -6,7 +6,8 @@ through the Upscaler (routing as shipped), in one pass and with 8 copies.
 
 The inputs are bench/calibrate_experts.py's "filled" cases (its tune frames, RGB-D-D every 2nd + Middlebury, and
 its random sensors, same seeds), at one of its scales (2.67, 4, 8 or 16). Prints per frame and the geometric mean
-of candidate / shipped RMSE. (Twelfth session: `checkpoints/x8_dihedral_cpu49` gave 1.017 / 1.016.)
+of candidate / shipped RMSE. (Twelfth session: `checkpoints/x8_dihedral_cpu49` gave 1.017 / 1.016 against the
+eighth session's x8 expert, shipped then.)
 """
 from __future__ import annotations
 
@@ -27,13 +28,16 @@ from dsr_diff_ros.model.checkpoint import load_weights  # noqa: E402
 from dsr_diff_ros.training.dataset import random_sensor  # noqa: E402
 from dsr_diff_ros.training.trainer import tune_frames  # noqa: E402
 
+from compare_expert import swap  # noqa: E402  (this folder)
+
 SCALES = (512 / 192, 4.0, 8.0, 16.0)   # calibrate_experts.py's filled cases, in its order
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("candidate", help="weights path (without suffix) of the candidate expert")
-    ap.add_argument("--band", default="clean_x8", help="the clean band (or clean_x16, the expert above them) to swap")
+    ap.add_argument("--band", default="clean_x8", choices=("clean_x4", "clean_x8", "clean_x16"),
+                    help="the clean band (or clean_x16, the expert above them) to swap")
     ap.add_argument("--scale", type=float, default=8.0, choices=SCALES)
     ap.add_argument("--data", default=str(shared_path() or ""))
     ap.add_argument("--threads", type=int, default=0)
@@ -41,11 +45,7 @@ def main() -> int:
     if a.threads:
         torch.set_num_threads(a.threads)
     ship, cand = Upscaler.from_pretrained(device="cpu"), Upscaler.from_pretrained(device="cpu")
-    m = load_weights(Path(a.candidate))[0].eval().to(memory_format=torch.channels_last)
-    if a.band == cand.clean_name:
-        cand.clean = m
-    else:
-        cand.clean_bands = [(r, n, m if n == a.band else e) for r, n, e in cand.clean_bands]
+    swap(cand, a.band, load_weights(Path(a.candidate))[0].eval().to(memory_format=torch.channels_last))
     frames = tune_frames(Path(a.data), 2, start=1)
     rng, rng_filled = np.random.default_rng(0), np.random.default_rng(1)
     ratios: dict[int, list[float]] = {1: [], 8: []}
