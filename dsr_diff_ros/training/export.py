@@ -9,6 +9,9 @@ from ..inference import WEIGHTS_DIR
 from ..model.checkpoint import load_weights, paths_for
 from ..model.ensemble import SIZES
 
+# Keys other tools write into a shipped JSON (``set_clean_expert``, ``set_holes_expert``, ``set_default_ensemble``):
+# a re-export to the same name keeps them, so that new weights do not silently drop the routing.
+ROUTING_KEYS = ("clean_expert", "holes_expert", "default_ensemble", "ensemble_calibration")
 _RECIPE_KEYS = ("iters", "lr", "batch", "patch", "p_synthetic", "data_root", "init_dsrn", "seed", "grn_warmup", "ema",
                 "init")
 
@@ -52,11 +55,17 @@ def export_run(run_dir: str | Path, name: str = "dsr_diff_default", default_step
     """Validate ``<run>/stage2`` by loading it, then write ``<dest>/<name>.safetensors`` + ``.json``.
 
     The JSON's ``training`` holds ``stage1`` (the first stage-1 record), ``stage2`` (this run's), ``history``
-    (every run on the way, see ``run_history``) and ``hours`` (their sum)."""
+    (every run on the way, see ``run_history``) and ``hours`` (their sum). When ``<name>.json`` exists, its
+    ``ROUTING_KEYS`` (experts and ensemble size) are kept unless ``extra`` gives them; ``default_steps`` is kept
+    too when the call gives none."""
     run = Path(run_dir)
     model, meta = load_weights(run / "stage2")
     st_src, _ = paths_for(run / "stage2")
     st_dst, js_dst = paths_for(Path(dest_dir) / name)
+    old = _read(js_dst)
+    kept = {k: old[k] for k in ROUTING_KEYS if k in old}
+    if default_steps is None and "default_steps" in old:
+        default_steps = min(int(old["default_steps"]), model.cfg.timesteps)
     st_dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(st_src, st_dst)
     history = run_history(run)
@@ -69,6 +78,7 @@ def export_run(run_dir: str | Path, name: str = "dsr_diff_default", default_step
         if not 1 <= default_steps <= model.cfg.timesteps:
             raise ValueError(f"default_steps must be in 1..{model.cfg.timesteps}")
         meta["default_steps"] = default_steps
+    meta.update(kept)
     meta.update(extra or {})
     js_dst.write_text(json.dumps(meta, indent=2))
     return st_dst

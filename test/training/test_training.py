@@ -1,5 +1,6 @@
 """Tiny real training runs: loss goes down in stage 1 and 2, resume continues, DDP runs on 2 CPU processes."""
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -65,6 +66,16 @@ def test_train_resume_and_export(tmp_path):
     assert up.default_steps == 1 and up.config["training"]["stage1"]["iterations"] == 4
     with pytest.raises(ValueError):
         export_run(tmp_path, "bad", default_steps=9, dest_dir=tmp_path / "weights")
+    # re-exporting to a shipped name keeps its routing keys and default steps unless the call replaces them
+    from dsr_diff_ros.training.export import set_default_ensemble, set_holes_expert
+
+    set_default_ensemble(st, 4)
+    set_holes_expert(st, "shipped", max_valid=0.9)
+    meta = json.loads(export_run(tmp_path, "shipped", dest_dir=tmp_path / "weights").with_suffix(".json").read_text())
+    assert meta["default_ensemble"] == 4 and meta["holes_expert"]["max_valid"] == 0.9 and meta["default_steps"] == 1
+    meta = json.loads(export_run(tmp_path, "shipped", default_steps=2, extra={"default_ensemble": 2},
+                                 dest_dir=tmp_path / "weights").with_suffix(".json").read_text())
+    assert meta["default_ensemble"] == 2 and meta["holes_expert"]["max_valid"] == 0.9 and meta["default_steps"] == 2
     # a fine-tune of the stage-2 weights in another run: the export keeps the whole history
     ft = tmp_path / "ft"
     train(TrainConfig(out=str(ft), stage=2, iters=1, batch=2, patch=32, workers=0, val_every=1, warmup_iters=1,
