@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--z-weight", type=float, default=1.0,
                     help="stage 2: weight of L1(z, z_GGN) beside L1(depth) (DiffIR: 1; lower lets GRN's prior serve "
                          "the decoder rather than imitate GGN's)")
+    ap.add_argument("--depth-loss", choices=("l1", "rmse"), default="l1",
+                    help="depth loss: L1 (DiffIR) or the per-sample RMSE (the evaluation metric; a fine-tuning probe)")
     ap.add_argument("--refine-ch", type=int, default=None,
                     help="stage 1: channels of the full-resolution refinement (default none); stage 2: add it to the "
                          "init weights (zero-initialised output, so training starts from the init's outputs)")
@@ -87,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                       data_root=a.data_root, p_synthetic=a.p_synthetic, init_dsrn=a.init_dsrn, model=mcfg,
                       time_schedule=a.time_schedule, dsrn_lr_scale=a.dsrn_lr_scale,
                       refine_ch=a.refine_ch if a.stage == 2 else None, p_oracle=a.p_oracle, z_weight=a.z_weight,
+                      depth_loss=a.depth_loss,
                       grow=grow, mix=mix)
     try:
         result = train(cfg)

@@ -13,7 +13,7 @@ from ..model.ensemble import SIZES
 # a re-export to the same name keeps them, so that new weights do not silently drop the routing.
 ROUTING_KEYS = ("clean_expert", "holes_expert", "default_ensemble", "ensemble_calibration")
 _RECIPE_KEYS = ("iters", "lr", "batch", "patch", "p_synthetic", "data_root", "init_dsrn", "seed", "grn_warmup", "ema",
-                "init")
+                "init", "depth_loss")
 
 
 def _read(path: Path) -> dict:

@@ -35,7 +35,7 @@ from ..model.degradation import CHANNELS as DEG_CHANNELS
 from ..model.checkpoint import load_weights, save_weights
 from . import distributed as dist_utils
 from .dataset import BatchSpec, TrainingBatches
-from .losses import guidance_l1, masked_l1
+from .losses import DEPTH_LOSSES, guidance_l1
 from .state import load_state, save_state
 
 
@@ -64,6 +64,7 @@ class TrainConfig:
                                               # {"fuse_blocks": 6}; the grown model starts from the init's outputs
     p_oracle: float = 0.0         # stage 2: share of batches in which the decoder reads GGN's prior instead of GRN's
     z_weight: float = 1.0         # stage 2: weight of L1(z, z_GGN) beside L1(depth) (DiffIR: 1)
+    depth_loss: str = "l1"        # "l1" (DiffIR) or "rmse" (per-sample RMSE: the metric; a fine-tuning probe)
     mix: dict = field(default_factory=dict)   # BatchSpec overrides (the training mix), e.g. {"p_x4": 0.2}
     log_every: int = 25
     ckpt_every: int = 250
@@ -89,13 +90,14 @@ class StageLoss(nn.Module):
         self.grn_only = False
         self.p_oracle = 0.0
         self.z_weight = 1.0
+        self.depth_loss = DEPTH_LOSSES["l1"]
 
     def forward(self, rgb, depth_hr, depth_lr, steps: int, generator: torch.Generator | None = None):
         m = self.model
         p = m.prepare(depth_lr, rgb)
         gt = depth_hr / p.scale
         if self.stage == 1:
-            ld = masked_l1(m.run(depth_lr, rgb, depth_hr=depth_hr, prepared=p).norm, gt)
+            ld = self.depth_loss(m.run(depth_lr, rgb, depth_hr=depth_hr, prepared=p).norm, gt)
             return ld, {"l_depth": ld.item()}
         with torch.no_grad():
             z_gt = m.guidance_gt(p, depth_hr)
@@ -107,11 +109,11 @@ class StageLoss(nn.Module):
             if self.grn_only:
                 return lz, {"l_z": lz.item()}
             # this batch the decoder reads GGN's prior (keeps it trusting the prior); GRN still learns z
-            ld = masked_l1(m.run(depth_lr, rgb, z=z_gt, prepared=p).norm, gt)
+            ld = self.depth_loss(m.run(depth_lr, rgb, z=z_gt, prepared=p).norm, gt)
             return ld + self.z_weight * lz, {"l_depth": ld.item(), "l_z": lz.item()}
         out = m.run(depth_lr, rgb, steps=steps, z_T=z_T, prepared=p)
         lz = guidance_l1(out.z, z_gt)
-        ld = masked_l1(out.norm, gt)
+        ld = self.depth_loss(out.norm, gt)
         return ld + self.z_weight * lz, {"l_depth": ld.item(), "l_z": lz.item()}
 
 
@@ -290,6 +292,8 @@ def train(cfg: TrainConfig) -> dict:
     mix = mix_overrides(cfg.mix)   # fail before any work
     rank, world = dist_utils.init()
     device = dist_utils.local_device()
+    if cfg.depth_loss not in DEPTH_LOSSES:
+        raise TrainConfigError(f"depth_loss must be one of {sorted(DEPTH_LOSSES)}, got {cfg.depth_loss!r}")
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed + rank)
@@ -332,6 +336,7 @@ def train(cfg: TrainConfig) -> dict:
         start, elapsed = info["iteration"], info.get("elapsed_s", 0.0)
     loss_mod = StageLoss(model, cfg.stage)
     loss_mod.p_oracle, loss_mod.z_weight = cfg.p_oracle, cfg.z_weight
+    loss_mod.depth_loss = DEPTH_LOSSES[cfg.depth_loss]
     runner: nn.Module = loss_mod
     if world > 1:
         runner = nn.parallel.DistributedDataParallel(loss_mod, find_unused_parameters=cfg.stage == 2)

@@ -256,6 +256,31 @@ def test_stage2_z_weight_scales_the_prior_loss_and_a_frozen_decoder_includes_the
     assert not all(torch.equal(a[n], b_[n]) for n in a if n.startswith("grn."))
 
 
+def test_rmse_depth_loss_is_the_mean_per_sample_rmse_over_valid_pixels_and_trains(tmp_path):
+    from dsr_diff_ros.training.losses import masked_rmse
+    from dsr_diff_ros.training.trainer import TrainConfigError
+
+    gt = torch.tensor([[1.0, 2.0, 0.0, float("nan")], [1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]]).view(3, 1, 2, 2)
+    pred = torch.tensor([[2.0, 2.0, 9.0, 9.0], [1.0, 1.0, 1.0, 3.0], [5.0, 5.0, 5.0, 5.0]]).view(3, 1, 2, 2)
+    # sample 0: errors (1, 0) over 2 valid pixels; sample 1: (0, 0, 0, 2) over 4; sample 2 has no ground truth
+    expect = (np.sqrt(0.5) + np.sqrt(1.0)) / 2
+    assert abs(masked_rmse(pred, gt).item() - expect) < 1e-5
+    pred.requires_grad_(True)
+    masked_rmse(pred, gt).backward()
+    assert torch.isfinite(pred.grad).all() and pred.grad[2].abs().sum() == 0 and pred.grad[0, 0, 1, 0] == 0
+    loss_mod = StageLoss(DSRDiff(TINY), 1)
+    b = TrainingBatches(BatchSpec(batch=2, patch=32, p_x4=1.0, bank_size=4), seed=3)[0]
+    l1 = loss_mod(b["rgb"], b["depth_hr"], b["depth_lr"], 1)[0]
+    from dsr_diff_ros.training.losses import DEPTH_LOSSES
+    loss_mod.depth_loss = DEPTH_LOSSES["rmse"]
+    assert loss_mod(b["rgb"], b["depth_hr"], b["depth_lr"], 1)[0] > l1   # RMSE >= mean |error| per sample
+    cfg = TrainConfig(out=str(tmp_path / "run"), stage=1, iters=2, batch=2, patch=32, workers=0, val_every=100,
+                      data_root="none", warmup_iters=1, model=TINY, depth_loss="rmse")
+    assert train(cfg)["done"]
+    with pytest.raises(TrainConfigError, match="depth_loss"):
+        train(TrainConfig(out=str(tmp_path / "bad"), iters=1, data_root="none", model=TINY, depth_loss="l2"))
+
+
 def test_grow_starts_as_the_same_function_then_its_new_blocks_learn(tmp_path):
     from dsr_diff_ros.model.checkpoint import save_weights
     from dsr_diff_ros.training.trainer import grow
