@@ -290,10 +290,10 @@ def _lr_at(cfg: TrainConfig, it: int, minutes: float = 0.0) -> float:
 def train(cfg: TrainConfig) -> dict:
     """Run (or resume) one stage. Returns a summary dict (iterations done, last losses, validation)."""
     mix = mix_overrides(cfg.mix)   # fail before any work
-    rank, world = dist_utils.init()
-    device = dist_utils.local_device()
     if cfg.depth_loss not in DEPTH_LOSSES:
         raise TrainConfigError(f"depth_loss must be one of {sorted(DEPTH_LOSSES)}, got {cfg.depth_loss!r}")
+    rank, world = dist_utils.init()
+    device = dist_utils.local_device()
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed + rank)
