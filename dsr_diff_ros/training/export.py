@@ -57,15 +57,21 @@ def export_run(run_dir: str | Path, name: str = "dsr_diff_default", default_step
     The JSON's ``training`` holds ``stage1`` (the first stage-1 record), ``stage2`` (this run's), ``history``
     (every run on the way, see ``run_history``) and ``hours`` (their sum). When ``<name>.json`` exists, its
     ``ROUTING_KEYS`` (experts and ensemble size) are kept unless ``extra`` gives them; ``default_steps`` is kept
-    too when the call gives none."""
+    too when the call gives none. Every check runs before a file is written: a ``default_steps`` (given or kept)
+    outside ``1..timesteps`` of the new model raises ``ValueError`` and leaves the shipped pair as it was."""
     run = Path(run_dir)
     model, meta = load_weights(run / "stage2")
     st_src, _ = paths_for(run / "stage2")
     st_dst, js_dst = paths_for(Path(dest_dir) / name)
     old = _read(js_dst)
     kept = {k: old[k] for k in ROUTING_KEYS if k in old}
-    if default_steps is None and "default_steps" in old:
-        default_steps = min(int(old["default_steps"]), model.cfg.timesteps)
+    kept_steps = default_steps is None and "default_steps" in old
+    if kept_steps:
+        default_steps = int(old["default_steps"])
+    if default_steps is not None and not 1 <= default_steps <= model.cfg.timesteps:
+        src = f"kept from {js_dst.name}; pass default_steps" if kept_steps else "given"
+        raise ValueError(f"default_steps={default_steps} ({src}) must be in 1..{model.cfg.timesteps}, "
+                         f"the timesteps of {run / 'stage2'}")
     st_dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(st_src, st_dst)
     history = run_history(run)
@@ -75,8 +81,6 @@ def export_run(run_dir: str | Path, name: str = "dsr_diff_default", default_step
     if note:
         meta["training"]["note"] = note
     if default_steps is not None:
-        if not 1 <= default_steps <= model.cfg.timesteps:
-            raise ValueError(f"default_steps must be in 1..{model.cfg.timesteps}")
         meta["default_steps"] = default_steps
     meta.update(kept)
     meta.update(extra or {})

@@ -64,8 +64,9 @@ def test_train_resume_and_export(tmp_path):
     st = export_run(tmp_path, "shipped", default_steps=1, dest_dir=tmp_path / "weights")
     up = Upscaler.from_pretrained(st, device="cpu")
     assert up.default_steps == 1 and up.config["training"]["stage1"]["iterations"] == 4
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="given"):
         export_run(tmp_path, "bad", default_steps=9, dest_dir=tmp_path / "weights")
+    assert not list((tmp_path / "weights").glob("bad.*"))  # checked before any file is written
     # re-exporting to a shipped name keeps its routing keys and default steps unless the call replaces them
     from dsr_diff_ros.training.export import set_default_ensemble, set_holes_expert
 
@@ -76,6 +77,14 @@ def test_train_resume_and_export(tmp_path):
     meta = json.loads(export_run(tmp_path, "shipped", default_steps=2, extra={"default_ensemble": 2},
                                  dest_dir=tmp_path / "weights").with_suffix(".json").read_text())
     assert meta["default_ensemble"] == 2 and meta["holes_expert"]["max_valid"] == 0.9 and meta["default_steps"] == 2
+    # a kept default_steps the new model cannot run is an error, not a silent clamp; the shipped pair is untouched
+    js = st.with_suffix(".json")
+    js.write_text(json.dumps({**meta, "default_steps": 99}))
+    before = (st.read_bytes(), js.read_text())
+    with pytest.raises(ValueError, match="kept from shipped.json"):
+        export_run(tmp_path, "shipped", dest_dir=tmp_path / "weights")
+    assert (st.read_bytes(), js.read_text()) == before
+    js.write_text(json.dumps(meta))
     # a fine-tune of the stage-2 weights in another run: the export keeps the whole history
     ft = tmp_path / "ft"
     train(TrainConfig(out=str(ft), stage=2, iters=1, batch=2, patch=32, workers=0, val_every=1, warmup_iters=1,
