@@ -12,8 +12,9 @@ as ``inference.Upscaler`` routes), prints per-input ratios (clean / sensor exper
 (min_valid, max_sigma) over all inputs and of max_sigma per scale band, the geometric mean and the worst case
 of routed / sensor-expert RMSE.
 With ``--holes`` (default: the one the sensor JSON names under "holes_expert", if any) it also records the holes
-expert's RMSE and, with the clean rule of the sensor JSON kept, the grid of ``max_valid`` (inputs that are not
-clean and have fewer valid LR pixels than it go to the holes expert).
+expert's RMSE and, with the clean rule of the sensor JSON kept, the grid of ``max_valid`` x ``max_ratio`` (inputs
+that are not clean, have fewer valid LR pixels than max_valid and a ratio of at most max_ratio go to the holes
+expert).
 Writes ``bench/results/expert_calibration.json``. The thresholds go into the sensor expert's JSON with
 ``training.export.set_clean_expert``.
 """
@@ -144,20 +145,23 @@ def main() -> int:
             return next((sg for mr, sg in spec_bands if scale <= mr), float(shipped.get("max_sigma", 0)))
         mv_clean = float(shipped.get("min_valid", 0.999))
         for max_valid in (0.9, 0.97, 0.99, 0.999, 1.01):
-            lr = []
-            for r in rows:
-                if r["noise"] <= clean_sigma(r["scale"]) and r["valid"] >= mv_clean:
-                    lr.append(("clean", np.log(ratio(r))))
-                elif r["valid"] < max_valid:
-                    lr.append(("holes", np.log(hr_(r))))
-                else:
-                    lr.append(("sensor", 0.0))
-            g = dict(max_valid=max_valid, routed_vs_sensor=float(np.exp(np.mean([x for _, x in lr]))),
-                     worst=float(np.exp(max(x for _, x in lr))), to_holes=sum(k == "holes" for k, _ in lr),
-                     holes_part=float(np.exp(np.mean([x for k, x in lr if k == "holes"] or [0.0]))), n=len(lr))
-            holes_grid.append(g)
-            print("  holes max_valid {max_valid}: routed (3 experts) / sensor expert {routed_vs_sensor:.4f}, worst "
-                  "{worst:.3f}; {to_holes} of {n} inputs to the holes expert, there {holes_part:.4f}".format(**g))
+            for max_ratio in (3.2, 4.62, np.inf):      # between the sensor ratios 2.67 | 4 | 5.33
+                lr = []
+                for r in rows:
+                    if r["noise"] <= clean_sigma(r["scale"]) and r["valid"] >= mv_clean:
+                        lr.append(("clean", np.log(ratio(r))))
+                    elif r["valid"] < max_valid and r["scale"] <= max_ratio:
+                        lr.append(("holes", np.log(hr_(r))))
+                    else:
+                        lr.append(("sensor", 0.0))
+                g = dict(max_valid=max_valid, max_ratio=float(max_ratio) if np.isfinite(max_ratio) else None,
+                         routed_vs_sensor=float(np.exp(np.mean([x for _, x in lr]))),
+                         worst=float(np.exp(max(x for _, x in lr))), to_holes=sum(k == "holes" for k, _ in lr),
+                         holes_part=float(np.exp(np.mean([x for k, x in lr if k == "holes"] or [0.0]))), n=len(lr))
+                holes_grid.append(g)
+                print("  holes max_valid {max_valid} max_ratio {max_ratio}: routed (3 experts) / sensor expert "
+                      "{routed_vs_sensor:.4f}, worst {worst:.3f}; {to_holes} of {n} inputs to the holes expert, "
+                      "there {holes_part:.4f}".format(**g))
     Path(a.out).write_text(json.dumps({"sensor": a.sensor, "clean": a.clean, "bands": a.band, "holes": a.holes,
                                        "rows": rows, "grid": grid, "band_grid": band_grid,
                                        "holes_grid": holes_grid}, indent=1))

@@ -73,9 +73,10 @@ class Upscaler:
     (``"clean_expert": {"weights": NAME, "max_sigma": S, "min_valid": V, "name": LABEL, "bands": [{"weights":
     NAME, "max_ratio": R, "name": LABEL, "max_sigma": S}, ...]}``; band names and noise limits optional);
     A third expert (optional), ``holes``, takes the frames that are not clean and have fewer than
-    ``holes_max_valid`` of their LR pixels valid (a sensor's holes); the JSON names it as ``"holes_expert":
-    {"weights": NAME, "max_valid": V, "name": LABEL}``. ``model`` then keeps the hole-free noisy frames (heavy
-    noise, hole-filled sensor depth).
+    ``holes_max_valid`` of their LR pixels valid (a sensor's holes) in calls whose ratio is at most
+    ``holes_max_ratio``; the JSON names it as ``"holes_expert": {"weights": NAME, "max_valid": V, "name": LABEL,
+    "max_ratio": R}`` (``max_ratio`` optional, default: every ratio). ``model`` then keeps the hole-free noisy
+    frames (heavy noise, hole-filled sensor depth) and the frames with holes above ``holes_max_ratio``.
     ``from_pretrained(..., experts=False)`` loads the sensor expert alone.
     """
 
@@ -83,7 +84,8 @@ class Upscaler:
                  model_id: str = "dsr_diff", clean: torch.nn.Module | None = None, clean_max_sigma: float = 0.0,
                  clean_min_valid: float = 0.999, clean_bands=(), clean_name: str = "clean",
                  clean_band_sigma: dict | None = None, holes: torch.nn.Module | None = None,
-                 holes_max_valid: float = 0.999, holes_name: str = "sensor_holes", ensemble: int | None = None):
+                 holes_max_valid: float = 0.999, holes_name: str = "sensor_holes",
+                 holes_max_ratio: float = float("inf"), ensemble: int | None = None):
         self.device = device
         self.config = config
         self.model_id = model_id
@@ -101,6 +103,9 @@ class Upscaler:
         self.clean_bands = sorted(((float(r), str(n), ready(m)) for r, n, m in clean_bands), key=lambda b: b[0])
         self.holes = ready(holes) if holes is not None else None
         self.holes_max_valid, self.holes_name = float(holes_max_valid), str(holes_name)
+        self.holes_max_ratio = float(holes_max_ratio)
+        if not self.holes_max_ratio > 1:
+            raise ValueError(f"holes_max_ratio must be > 1, got {holes_max_ratio}")
         for m in [clean, holes] + [m for *_, m in self.clean_bands]:
             if m is not None and (m.cfg.unshuffle, m.cfg.z_ch, m.cfg.timesteps) != (
                     model.cfg.unshuffle, model.cfg.z_ch, model.cfg.timesteps):
@@ -158,20 +163,25 @@ class Upscaler:
                 model_id += tag
                 if sigma is not None:
                     band_sigma[label] = sigma
-        holes, holes_valid, holes_name = None, 0.999, "sensor_holes"
+        holes, holes_valid, holes_name, holes_ratio = None, 0.999, "sensor_holes", float("inf")
         hspec = cfg.get("holes_expert") if experts else None
         if hspec:
             try:
                 hname, holes_valid = str(hspec["weights"]), float(hspec["max_valid"])
                 holes_name = str(hspec.get("name", holes_name))
+                holes_ratio = float(hspec.get("max_ratio", holes_ratio))
+                if not holes_ratio > 1:
+                    raise ValueError("max_ratio <= 1")
             except (KeyError, TypeError, ValueError, AttributeError):
                 raise WeightsError(f"{st.with_suffix('.json')}: holes_expert must be "
-                                   f'{{"weights": NAME, "max_valid": V, "name": LABEL}}, got {hspec!r}') from None
+                                   f'{{"weights": NAME, "max_valid": V, "name": LABEL, "max_ratio": R > 1}}, '
+                                   f'got {hspec!r}') from None
             holes, tag = load(hname)
             model_id += tag
         return cls(model, cfg, dev, precision, model_id=model_id, clean=clean, clean_max_sigma=max_sigma,
                    clean_min_valid=min_valid, clean_bands=bands, clean_name=clean_name, clean_band_sigma=band_sigma,
-                   holes=holes, holes_max_valid=holes_valid, holes_name=holes_name, ensemble=ensemble)
+                   holes=holes, holes_max_valid=holes_valid, holes_name=holes_name, holes_max_ratio=holes_ratio,
+                   ensemble=ensemble)
 
     # -- inputs ------------------------------------------------------------------------------------------
     @staticmethod
@@ -243,11 +253,11 @@ class Upscaler:
         max_sigma = self.clean_band_sigma.get(label, self.clean_max_sigma)
         return (image_noise(p.lr) <= max_sigma) & (valid >= self.clean_min_valid)
 
-    def _masks(self, p, label: str) -> tuple[torch.Tensor, torch.Tensor]:
+    def _masks(self, p, label: str, ratio: float) -> tuple[torch.Tensor, torch.Tensor]:
         """(B,) bool each: frames that go to the clean expert ``label``, and to the holes expert (not clean, fewer
-        valid LR pixels than holes_max_valid)."""
+        valid LR pixels than holes_max_valid, the call's ``ratio`` at most holes_max_ratio)."""
         clean = self._clean_mask(p, label)
-        if self.holes is None:
+        if self.holes is None or ratio > self.holes_max_ratio:
             return clean, torch.zeros_like(clean)
         return clean, ~clean & (p.lr[:, 1].flatten(1).mean(1) < self.holes_max_valid)
 
@@ -257,14 +267,14 @@ class Upscaler:
         has a "name"), a clean band's label, or the holes expert's label (always "sensor" without the others)."""
         d, r, _ = self._to_tensors(depth_lr, rgb)
         label = self._clean_expert(d, r)[0]
-        clean, holes = self._masks(self.model.prepare(d, r), label)
+        clean, holes = self._masks(self.model.prepare(d, r), label, upscale_ratio(d.shape[-2:], r.shape[-2:]))
         return [label if c else self.holes_name if h else "sensor" for c, h in zip(clean.tolist(), holes.tolist())]
 
     def _routed(self, p, d, r, fn, masks=None):
         """fn(model) -> a batch tensor, from each frame's expert (several run only when a batch mixes them).
         ``masks``: (clean, holes) from ``_masks`` when already decided (the self-ensemble routes once)."""
         label, expert = self._clean_expert(d, r)
-        clean, holes = masks if masks is not None else self._masks(p, label)
+        clean, holes = masks if masks is not None else self._masks(p, label, upscale_ratio(d.shape[-2:], r.shape[-2:]))
         groups = [(m, sel) for m, sel in ((expert, clean), (self.holes, holes), (self.model, ~clean & ~holes))
                   if sel.any()]
         if len(groups) == 1:
@@ -300,7 +310,7 @@ class Upscaler:
                 return z[0].cpu().numpy() if numpy_io else z
             if h is not None:
                 h = h.expand(d.shape[0], -1, -1, -1)
-            masks = self._masks(p, self._clean_expert(d, r)[0])   # each frame's expert, decided once
+            masks = self._masks(p, self._clean_expert(d, r)[0], upscale_ratio(d.shape[-2:], r.shape[-2:]))  # decided once
             out, b = None, d.shape[0]
             # self-ensemble: flipped / transposed copies (model/ensemble.py), those of one orientation stacked
             # along the batch (GRN gives every frame of a batch the same noise, so stacking changes no output)

@@ -143,6 +143,8 @@ def test_frames_with_holes_go_to_the_holes_expert_named_in_the_json(tmp_path):
         set_holes_expert(tmp_path / "main", "nope")
     with pytest.raises(ValueError, match="max_valid"):
         set_holes_expert(tmp_path / "main", "holes", max_valid=0.0)
+    with pytest.raises(ValueError, match="max_ratio"):
+        set_holes_expert(tmp_path / "main", "holes", max_ratio=1.0)
     set_holes_expert(tmp_path / "main", "holes", 0.999, calibration={"frames": 1})
     up = Upscaler.from_pretrained(tmp_path / "main", device="cpu")
     only = {n: Upscaler.from_pretrained(tmp_path / n, device="cpu", experts=False) for n in ("main", "clean", "holes")}
@@ -163,10 +165,19 @@ def test_frames_with_holes_go_to_the_holes_expert_named_in_the_json(tmp_path):
     assert Upscaler.from_pretrained(tmp_path / "main", device="cpu", experts=False).holes is None
     js = tmp_path / "main.json"
     meta = json.loads(js.read_text())
-    for bad in ({"weights": "holes"}, {"weights": "holes", "max_valid": "x"}, "holes"):
+    for bad in ({"weights": "holes"}, {"weights": "holes", "max_valid": "x"}, "holes",
+                {"weights": "holes", "max_valid": 0.999, "max_ratio": 1.0}):
         js.write_text(json.dumps({**meta, "holes_expert": bad}))
         with pytest.raises(WeightsError, match="holes_expert"):
             Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    # a ratio limit: frames with holes upscaled by more than max_ratio stay on the sensor expert
+    set_holes_expert(tmp_path / "main", "holes", 0.999, max_ratio=5.66)
+    capped = Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    rgb8 = np.repeat(np.repeat(rgb, 2, 0), 2, 1)                       # the same frames at x8
+    assert capped.holes_max_ratio == 5.66
+    assert capped.experts(holey, rgb) == ["sensor_holes"] and capped.experts(holey, rgb8) == ["sensor"]
+    np.testing.assert_array_equal(capped.upscale(holey, rgb8), only["main"].upscale(holey, rgb8))
+    np.testing.assert_array_equal(capped.upscale(holey, rgb), only["holes"].upscale(holey, rgb))
 
 
 def test_shipped_experts_route_a_real_frame_by_its_degradation_and_the_clean_expert_earns_its_place():

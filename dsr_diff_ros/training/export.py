@@ -113,16 +113,20 @@ def set_clean_expert(main: str | Path, clean: str, max_sigma: float, min_valid: 
 
 
 def set_holes_expert(main: str | Path, holes: str, max_valid: float = 0.999, name: str = "sensor_holes",
-                     calibration: dict | None = None) -> Path:
+                     calibration: dict | None = None, max_ratio: float | None = None) -> Path:
     """Name ``holes`` (weights in the same folder) as the expert of ``main`` for frames that are not clean and have
-    fewer than ``max_valid`` of their LR pixels valid (``inference.Upscaler``); ``calibration`` is stored beside."""
+    fewer than ``max_valid`` of their LR pixels valid, in calls upscaling by at most ``max_ratio`` (None: any)
+    (``inference.Upscaler``); ``calibration`` is stored beside."""
     _, js = paths_for(main)
     if not paths_for(Path(js).parent / holes)[0].exists():
         raise FileNotFoundError(f"holes expert {holes!r} not found next to {js}")
     if not 0 < float(max_valid) <= 1.0:
         raise ValueError(f"max_valid must be in (0, 1], got {max_valid}")
+    if max_ratio is not None and not float(max_ratio) > 1:
+        raise ValueError(f"max_ratio must be > 1, got {max_ratio}")
     meta = json.loads(Path(js).read_text())
     meta["holes_expert"] = {"weights": holes, "max_valid": float(max_valid), "name": name,
+                            **({"max_ratio": float(max_ratio)} if max_ratio is not None else {}),
                             **({"calibration": calibration} if calibration else {})}
     Path(js).write_text(json.dumps(meta, indent=2))
     return Path(js)
