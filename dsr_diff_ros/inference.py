@@ -253,11 +253,11 @@ class Upscaler:
         max_sigma = self.clean_band_sigma.get(label, self.clean_max_sigma)
         return (image_noise(p.lr) <= max_sigma) & (valid >= self.clean_min_valid)
 
-    def _masks(self, p, label: str, ratio: float) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B,) bool each: frames that go to the clean expert ``label``, and to the holes expert (not clean, fewer
-        valid LR pixels than holes_max_valid, the call's ``ratio`` at most holes_max_ratio)."""
-        clean = self._clean_mask(p, label)
-        if self.holes is None or ratio > self.holes_max_ratio:
+    def _masks(self, p, d: torch.Tensor, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B,) bool each: frames that go to the clean expert of this call's ratio, and to the holes expert (not
+        clean, fewer valid LR pixels than holes_max_valid, the ratio at most holes_max_ratio)."""
+        clean = self._clean_mask(p, self._clean_expert(d, r)[0])
+        if self.holes is None or upscale_ratio(d.shape[-2:], r.shape[-2:]) > self.holes_max_ratio:
             return clean, torch.zeros_like(clean)
         return clean, ~clean & (p.lr[:, 1].flatten(1).mean(1) < self.holes_max_valid)
 
@@ -267,14 +267,14 @@ class Upscaler:
         has a "name"), a clean band's label, or the holes expert's label (always "sensor" without the others)."""
         d, r, _ = self._to_tensors(depth_lr, rgb)
         label = self._clean_expert(d, r)[0]
-        clean, holes = self._masks(self.model.prepare(d, r), label, upscale_ratio(d.shape[-2:], r.shape[-2:]))
+        clean, holes = self._masks(self.model.prepare(d, r), d, r)
         return [label if c else self.holes_name if h else "sensor" for c, h in zip(clean.tolist(), holes.tolist())]
 
     def _routed(self, p, d, r, fn, masks=None):
         """fn(model) -> a batch tensor, from each frame's expert (several run only when a batch mixes them).
         ``masks``: (clean, holes) from ``_masks`` when already decided (the self-ensemble routes once)."""
-        label, expert = self._clean_expert(d, r)
-        clean, holes = masks if masks is not None else self._masks(p, label, upscale_ratio(d.shape[-2:], r.shape[-2:]))
+        expert = self._clean_expert(d, r)[1]
+        clean, holes = masks if masks is not None else self._masks(p, d, r)
         groups = [(m, sel) for m, sel in ((expert, clean), (self.holes, holes), (self.model, ~clean & ~holes))
                   if sel.any()]
         if len(groups) == 1:
@@ -310,7 +310,7 @@ class Upscaler:
                 return z[0].cpu().numpy() if numpy_io else z
             if h is not None:
                 h = h.expand(d.shape[0], -1, -1, -1)
-            masks = self._masks(p, self._clean_expert(d, r)[0], upscale_ratio(d.shape[-2:], r.shape[-2:]))  # decided once
+            masks = self._masks(p, d, r)   # each frame's expert, decided once
             out, b = None, d.shape[0]
             # self-ensemble: flipped / transposed copies (model/ensemble.py), those of one orientation stacked
             # along the batch (GRN gives every frame of a batch the same noise, so stacking changes no output)
