@@ -93,6 +93,9 @@ class SceneBank:
         return s.rgb, s.depth
 
 
+MIN_SCENE_SHARE = 0.9   # real scenes need a side of at least this share of the crop
+
+
 class TrainingBatches(Dataset):
     """``ds[i]`` -> dict(rgb (B,3,P,P) [0,1], depth_hr (B,1,P,P), depth_lr (B,1,h,w) 0 = invalid, scale float).
 
@@ -102,8 +105,11 @@ class TrainingBatches(Dataset):
     def __init__(self, spec: BatchSpec = BatchSpec(), real: list[RealPair] = (), seed: int = 0,
                  length: int = 10 ** 9):
         self.spec, self.seed, self.length = spec, seed, length
-        self.rgbdd = [p for p in real if p.kind == "rgbdd" and min(p.depth.shape) >= spec.patch]
-        self.mb = [p for p in real if p.kind == "middlebury" and min(p.depth.shape) >= spec.patch]
+        # a scene a little smaller than the crop (Middlebury's 370-381 rows at 384 px) is mirrored at its border
+        # to the crop's size (``_crop``); a much smaller one would be mostly mirror and is left out
+        fits = lambda p: min(p.depth.shape) >= MIN_SCENE_SHARE * spec.patch  # noqa: E731
+        self.rgbdd = [p for p in real if p.kind == "rgbdd" and fits(p)]
+        self.mb = [p for p in real if p.kind == "middlebury" and fits(p)]
         self.bank = SceneBank(spec.bank_size, spec.patch, seed)
         lo, hi = spec.scale_range
         self.sensor_ratios = [q for q in SENSOR_RATIOS if lo <= q <= hi]   # the rig ratios inside the band
@@ -132,6 +138,12 @@ class TrainingBatches(Dataset):
             pair = self.mb[rng.integers(len(self.mb))] if use_mb else self.rgbdd[rng.integers(len(self.rgbdd))]
             rgb, d = pair.rgb, pair.depth
             H, W = d.shape
+            if H < P or W < P:   # mirror the border (colour and depth alike: alignment stays exact)
+                ph, pw = max(0, P - H), max(0, P - W)
+                t, l = int(rng.integers(0, ph + 1)), int(rng.integers(0, pw + 1))
+                rgb = cv2.copyMakeBorder(rgb, t, ph - t, l, pw - l, cv2.BORDER_REFLECT_101)
+                d = cv2.copyMakeBorder(d, t, ph - t, l, pw - l, cv2.BORDER_REFLECT_101)
+                H, W = d.shape
             zoom = rng.uniform(max(P / H, P / W, 0.5), 1.0) if rng.random() < 0.3 else 1.0
             ch, cw = int(np.ceil(P / zoom)), int(np.ceil(P / zoom))
             y, x = int(rng.integers(0, H - ch + 1)), int(rng.integers(0, W - cw + 1))

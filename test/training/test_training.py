@@ -151,6 +151,18 @@ def test_training_mix_real_crops_and_degradations():
             if vk.any():
                 lo, hi = float(hr[k][hr[k] > 0].min()), float(hr[k].max())
                 assert float(lr[k][vk].min()) > 0.3 * lo and float(lr[k][vk].max()) < 2.0 * hi
+    # a scene a little smaller than the crop is mirrored to its size (values and alignment kept), a much smaller
+    # one is left out; scenes at least the crop's size are cropped as before
+    small = [p for p in real if p.kind == "middlebury"][0]
+    side = min(small.depth.shape)
+    near = TrainingBatches(BatchSpec(batch=4, patch=side + 2, p_synthetic=0.0, p_middlebury=1.0, p_bicubic=1.0,
+                                     p_noisy_bicubic=0.0, p_colour_bicubic=0.0, bank_size=2), [small], seed=4)
+    assert len(near.mb) == 1 and len(TrainingBatches(BatchSpec(patch=2 * side, bank_size=2), [small]).mb) == 0
+    rgb, d = near._crop(np.random.default_rng(0))
+    assert rgb.shape == (side + 2, side + 2, 3) and d.shape == (side + 2, side + 2)
+    assert set(np.unique(rgb)) <= set(np.unique(small.rgb))   # mirrored, not resampled (no zoom: H is now P)
+    bt = near[0]
+    assert bt["rgb"].shape == (4, 3, side + 2, side + 2) and torch.isfinite(bt["depth_hr"]).all()
     # clean bicubic only: no colour change
     clean = TrainingBatches(BatchSpec(batch=4, patch=32, p_synthetic=0.0, p_bicubic=1.0, p_noisy_bicubic=0.0,
                                       p_colour_bicubic=0.0), real, seed=2)[0]
