@@ -183,8 +183,8 @@ def test_frames_with_holes_go_to_the_holes_expert_named_in_the_json(tmp_path):
 def test_shipped_experts_route_a_real_frame_by_its_degradation_and_the_clean_expert_earns_its_place():
     """Shipped weights on a real Kinect frame (bundled sample, 640x480): the clean bicubic protocol goes to the
     clean expert of its scale band (x4, x8, x16) and is more accurate than with the sensor expert alone; the simulated
-    sensor (holes) goes to the holes expert and is more accurate there than with v2; hole-free heavy noise stays on
-    v2."""
+    sensor (holes) at x4 goes to the holes expert and is more accurate there than with v2, at x8 (above the holes
+    expert's max_ratio) to v2; hole-free heavy noise at x4 goes to the x4 clean expert and is more accurate there."""
     from dsr_diff_ros.data.degradations import degrade
     from dsr_diff_ros.data.folder import RGBDFolder
     from dsr_diff_ros.evaluation.metrics import compute_metrics
@@ -196,15 +196,19 @@ def test_shipped_experts_route_a_real_frame_by_its_degradation_and_the_clean_exp
     s = RGBDFolder(SAMPLE).load(1)
     rgb, gt = s.rgb, s.depth
     gt_filled = np.where(gt > 0, gt, np.median(gt[gt > 0])).astype(np.float32)   # the protocols use dense GT
-    for scale in (4, 8):
-        sensor_lr = degrade(gt, scale, "sensor", rng=0)
-        assert up.experts(sensor_lr, rgb) == ["sensor_holes"]
-        e_up = compute_metrics(up.upscale(sensor_lr, rgb), gt)["rmse"]
-        e_alone = compute_metrics(alone.upscale(sensor_lr, rgb), gt)["rmse"]
-        assert e_up < e_alone, (scale, e_up, e_alone)
-    noisy_lr = degrade(gt_filled, 4, "noisy", rng=0)
-    assert up.experts(noisy_lr, rgb) == ["sensor"]
-    np.testing.assert_array_equal(up.upscale(noisy_lr, rgb), alone.upscale(noisy_lr, rgb))
+    sensor_lr = degrade(gt, 4, "sensor", rng=0)
+    assert up.experts(sensor_lr, rgb) == ["sensor_holes"]
+    e_up = compute_metrics(up.upscale(sensor_lr, rgb), gt)["rmse"]
+    e_alone = compute_metrics(alone.upscale(sensor_lr, rgb), gt)["rmse"]
+    assert e_up < e_alone, (e_up, e_alone)
+    sensor_lr = degrade(gt, 8, "sensor", rng=0)                      # above the holes expert's max_ratio
+    assert up.holes_max_ratio < 8 and up.experts(sensor_lr, rgb) == ["sensor"]
+    np.testing.assert_array_equal(up.upscale(sensor_lr, rgb), alone.upscale(sensor_lr, rgb))
+    noisy_lr = degrade(gt_filled, 4, "noisy", rng=0)                  # hole-free heavy noise: the x4 clean expert
+    assert up.experts(noisy_lr, rgb) == ["clean_x4"]
+    e_up = compute_metrics(up.upscale(noisy_lr, rgb), gt)["rmse"]
+    e_alone = compute_metrics(alone.upscale(noisy_lr, rgb), gt)["rmse"]
+    assert e_up < e_alone, (e_up, e_alone)
     for scale, band in ((4, "clean_x4"), (8, "clean_x8"), (16, "clean_x16")):
         clean_lr = degrade(gt_filled, scale, "bicubic")
         assert up.experts(clean_lr, rgb) == [band]
