@@ -210,7 +210,10 @@ def info_to_intrinsics(msg) -> Intrinsics:
         raise ConversionError(f"camera info has an empty size ({w}x{h})")
     if not np.all(np.isfinite([fx, fy, cx, cy])):
         raise ConversionError("camera info has non-finite intrinsics")
-    return Intrinsics(fx / bx, fy / by, cx / bx, cy / by, w // bx, h // by)
+    fx, fy, cx, cy, w, h = fx / bx, fy / by, cx / bx, cy / by, w // bx, h // by
+    if not (fx > 0 and fy > 0) or w <= 0 or h <= 0:   # binning can underflow a tiny focal or empty a tiny image
+        raise ConversionError(f"camera info binned by {bx}x{by} leaves fx={fx}, fy={fy}, size {w}x{h}")
+    return Intrinsics(fx, fy, cx, cy, w, h)
 
 
 def intrinsics_to_info(intr: Intrinsics, header, info_cls, roi_cls=None):

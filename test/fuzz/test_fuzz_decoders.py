@@ -121,3 +121,13 @@ def test_all_invalid_depth_is_a_frame_error(values):
                   rgb_info=Intrinsics(30.0, 30.0, 15.5, 11.5, 32, 24), depth_info=None, stamp_ns=1, frame_id="c")
     with pytest.raises(FrameError):
         PIPE.process(frame)
+
+
+def test_camera_info_binning_that_underflows_or_empties_is_refused():
+    """The example hypothesis found: a denormal fx halved by binning is 0, a 1-pixel image binned by 2 is empty."""
+    m = TS[INFO](header=_header(), height=1, width=1, distortion_model="plumb_bob", d=np.zeros(5),
+                 k=np.array([5e-324, 0, 0, 0, 1, 0, 0, 0, 1], np.float64), r=np.eye(3).ravel(), p=np.zeros(12),
+                 binning_x=2, binning_y=0,
+                 roi=TS["sensor_msgs/msg/RegionOfInterest"](x_offset=0, y_offset=0, height=0, width=0, do_rectify=False))
+    with pytest.raises(ConversionError, match="binned"):
+        convert.info_to_intrinsics(m)
