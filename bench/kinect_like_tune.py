@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from dsr_diff_ros.data.degradations import _shadow_mask  # noqa: E402
 from dsr_diff_ros.data.shared import shared_path  # noqa: E402
 from dsr_diff_ros.evaluation.baselines import bicubic, dtf, guided  # noqa: E402
 from dsr_diff_ros.evaluation.protocols import frame_seed, make_lr  # noqa: E402
@@ -48,16 +49,7 @@ def kinect_native(depth: np.ndarray, rgb: np.ndarray, rng: np.random.Generator) 
     h, w = d.shape
     # projector shadows: a nearer surface within px pixels on one side
     px, side = int(rng.integers(4, 11)), int(rng.choice([-1, 1]))
-    big = np.where(valid, d, np.inf).astype(np.float32)
-    near = np.full(d.shape, np.inf, np.float32)
-    for k in range(1, px + 1):
-        sh = np.full(d.shape, np.inf, np.float32)
-        if side > 0:
-            sh[:, :-k] = big[:, k:]
-        else:
-            sh[:, k:] = big[:, :-k]
-        near = np.minimum(near, sh)
-    drop = valid & (near < 0.95 * d)
+    drop = _shadow_mask(d, valid, px, side)   # the sensor model's shadow rule, here at full resolution
     # dark / saturated surfaces, as blobs
     luma = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) / 255.0
     dark = cv2.dilate(((luma < 0.06) | (luma > 0.985)).astype(np.uint8), np.ones((5, 5), np.uint8))
