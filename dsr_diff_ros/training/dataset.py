@@ -13,7 +13,11 @@ Everything is deterministic in (seed, batch index).
 """
 from __future__ import annotations
 
+import hashlib
+import inspect
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -23,6 +27,7 @@ from torch.utils.data import Dataset
 from ..data.colour import degrade_colour, paste_texture, random_colour
 from ..data.degradations import SensorModel, bicubic_downsample, degrade, noisy_downsample
 from ..data.real import RealPair, middlebury_to_metres
+from ..data import synthetic
 from ..data.synthetic import SceneGenerator
 from ..evaluation.baselines import fill_nearest
 
@@ -80,17 +85,45 @@ class BatchSpec:
 
 
 class SceneBank:
-    """``n`` procedural scenes of ``size`` px, generated on first use (35 ms each), deterministic in ``seed``."""
+    """``n`` procedural scenes of ``size`` px, deterministic in ``seed``; scene ``k`` is generated when first drawn
+    (35 ms at 128 px, ~1 s at 384 px, so an eager bank held a 384 px run back ~10 min before its first step).
 
-    def __init__(self, n: int, size: int, seed: int):
-        self.n, self.size, self.seed, self._scenes = n, size, seed, None
+    cache: a folder where generated scenes are kept (``.npz``, no pickles) and read back by later runs of the same
+    (size, seed, generator source); None keeps them in memory only."""
+
+    def __init__(self, n: int, size: int, seed: int, cache: Path | str | None = None):
+        self.n, self.size, self.seed = n, size, seed
+        self.cache = Path(cache) if cache is not None else None
+        self._gen, self._scenes = None, {}
+        # a change to the generator's code gives new file names, so a cache never serves stale scenes
+        self._tag = hashlib.sha1(inspect.getsource(synthetic).encode()).hexdigest()[:10] if cache else ""
+
+    def _file(self, j: int) -> Path:
+        return self.cache / f"scene_{self._tag}_{self.size}_{self.seed * 100003 + j}.npz"
+
+    def _make(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        f = self._file(j) if self.cache is not None else None
+        if f is not None and f.exists():
+            try:
+                with np.load(f, allow_pickle=False) as z:
+                    return z["rgb"], z["depth"]
+            except (OSError, ValueError, KeyError):
+                pass   # a damaged file: generate the scene again and overwrite it
+        if self._gen is None:
+            self._gen = SceneGenerator(self.size, self.size)
+        s = self._gen(self.seed * 100003 + j)
+        if f is not None:
+            f.parent.mkdir(parents=True, exist_ok=True)
+            tmp = f.with_name(f"{f.stem}.{os.getpid()}.tmp.npz")   # runs sharing a cache never read half a file
+            np.savez(tmp, rgb=s.rgb, depth=s.depth)
+            os.replace(tmp, f)
+        return s.rgb, s.depth
 
     def get(self, k: int):
-        if self._scenes is None:
-            gen = SceneGenerator(self.size, self.size)
-            self._scenes = [gen(self.seed * 100003 + j) for j in range(self.n)]
-        s = self._scenes[k % self.n]
-        return s.rgb, s.depth
+        j = k % self.n
+        if j not in self._scenes:
+            self._scenes[j] = self._make(j)
+        return self._scenes[j]
 
 
 MIN_SCENE_SHARE = 0.9   # real scenes need a side of at least this share of the crop
@@ -103,14 +136,14 @@ class TrainingBatches(Dataset):
     With no real pairs every sample is procedural."""
 
     def __init__(self, spec: BatchSpec = BatchSpec(), real: list[RealPair] = (), seed: int = 0,
-                 length: int = 10 ** 9):
+                 length: int = 10 ** 9, scene_cache: Path | str | None = None):
         self.spec, self.seed, self.length = spec, seed, length
         # a scene a little smaller than the crop (Middlebury's 370-381 rows at 384 px) is mirrored at its border
         # to the crop's size (``_crop``); a much smaller one would be mostly mirror and is left out
         fits = lambda p: min(p.depth.shape) >= MIN_SCENE_SHARE * spec.patch  # noqa: E731
         self.rgbdd = [p for p in real if p.kind == "rgbdd" and fits(p)]
         self.mb = [p for p in real if p.kind == "middlebury" and fits(p)]
-        self.bank = SceneBank(spec.bank_size, spec.patch, seed)
+        self.bank = SceneBank(spec.bank_size, spec.patch, seed, scene_cache)
         lo, hi = spec.scale_range
         self.sensor_ratios = [q for q in SENSOR_RATIOS if lo <= q <= hi]   # the rig ratios inside the band
 

@@ -71,6 +71,7 @@ class TrainConfig:
     val_every: int = 500
     workers: int = 1
     threads: int = 0
+    scene_cache: str | None = None   # folder keeping generated procedural scenes for later runs (None: memory only)
     data_root: str | None = None  # folder holding rgbdd_train/ and middlebury_train/; None: the shared data
                                   # folder if present; "none": procedural scenes only
     p_synthetic: float = 0.3      # share of procedural samples when real data is present
@@ -343,7 +344,7 @@ def train(cfg: TrainConfig) -> dict:
     root = resolve_data_root(cfg.data_root)
     real = (read_rgbdd(root / "rgbdd_train") + read_middlebury(root / "middlebury_train")) if root else []
     spec = BatchSpec(batch=cfg.batch, patch=cfg.patch, p_synthetic=cfg.p_synthetic, **mix)
-    data = TrainingBatches(spec, real, seed=cfg.seed * 1000 + rank)
+    data = TrainingBatches(spec, real, seed=cfg.seed * 1000 + rank, scene_cache=cfg.scene_cache)
     loader = DataLoader(data, batch_size=None, sampler=range(start, cfg.iters), num_workers=cfg.workers,
                         prefetch_factor=4 if cfg.workers else None, persistent_workers=False,
                         pin_memory=device.type == "cuda")
