@@ -83,6 +83,28 @@ def _masked_area_resize(d: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def fatten_foreground(depth: np.ndarray, px: int, jump: float = 0.03) -> np.ndarray:
+    """The foreground fattening of window-matching sensors (structured light, stereo): near surfaces spread
+    ``px`` pixels over the farther side of every discontinuity (a relative jump > ``jump``); smooth surfaces,
+    slopes and invalid pixels (0) are left as they are. (H, W) float32 m -> (H, W) float32 m.
+
+    Measured on the real Kinect v1 frames of ``rgbd/`` (office, TUM, SUN RGB-D): their depth edges lie 0.5-1.1 px
+    (median 1) beyond the colour edges on the background side; on Middlebury, RGB-D-D and the rendered set, 0-0.25.
+    """
+    if px <= 0:
+        return depth
+    big = np.where(depth > 0, depth, np.inf).astype(np.float32)
+    valid = depth > 0
+    # far-side pixels of a discontinuity: a 4-neighbour nearer by more than ``jump`` (a slope never steps that much)
+    n1 = cv2.erode(big, cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3)), borderType=cv2.BORDER_REPLICATE)
+    seed = valid & (n1 < (1.0 - jump) * depth)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * px + 1, 2 * px + 1))
+    band = cv2.dilate(seed.astype(np.uint8), k) > 0
+    near = cv2.erode(big, k, borderType=cv2.BORDER_REPLICATE)
+    edge = band & valid & np.isfinite(near) & (near < (1.0 - jump) * depth)
+    return np.where(edge, near, depth).astype(np.float32)
+
+
 def _shadow_mask(lr: np.ndarray, valid: np.ndarray, px: int, side: int) -> np.ndarray:
     """LR pixels with a nearer surface (by > 5 %) within ``px`` pixels on ``side`` (+1: to the right)."""
     near = np.full(lr.shape, np.inf, np.float32)

@@ -25,7 +25,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..data.colour import degrade_colour, paste_texture, random_colour
-from ..data.degradations import SensorModel, bicubic_downsample, degrade, noisy_downsample
+from ..data.degradations import SensorModel, bicubic_downsample, degrade, fatten_foreground, noisy_downsample
 from ..data.real import RealPair, middlebury_to_metres
 from ..data import synthetic
 from ..data.synthetic import SceneGenerator
@@ -80,6 +80,9 @@ class BatchSpec:
     p_synthetic: float = 0.3      # share of samples from the procedural bank (the rest: real pairs)
     p_middlebury: float = 0.2     # share of the real samples from Middlebury (the rest: RGB-D-D)
     bank_size: int = 384          # procedural scenes generated once, reused with flips
+    p_fatten: float = 0.0         # share of the structured-light sensor samples whose HR depth, target and input
+    #                               alike, has its foreground fattened by 1-2 px (``fatten_foreground``): real Kinect
+    #                               depth, the ground truth of the sensor benchmarks, has its edges there
     p_dihedral: float = 0.0       # share of samples also turned upside down and/or transposed (the other grid
     #                               symmetries, which the self-ensemble feeds the network at run time)
 
@@ -197,6 +200,7 @@ class TrainingBatches(Dataset):
         return np.ascontiguousarray(rgb), np.ascontiguousarray(d, dtype=np.float32)
 
     def _degrade(self, rgb: np.ndarray, d: np.ndarray, scale: float, rng: np.random.Generator):
+        """-> (colour input, target depth, LR depth input); the target is ``d`` unless the sensor fattens it."""
         s = self.spec
         r = rng.random()
         if r < s.p_bicubic + s.p_noisy_bicubic:
@@ -212,13 +216,16 @@ class TrainingBatches(Dataset):
                                                 1e-3), 0)
             p_col = s.p_colour_bicubic
         else:
-            lr = degrade(d, scale, "sensor", random_sensor(rng), rng, rgb=rgb)
+            sensor = random_sensor(rng)
+            if s.p_fatten and sensor.noise == "quadratic" and rng.random() < s.p_fatten:   # (no draw when 0)
+                d = fatten_foreground(d, int(rng.choice([1, 1, 2])))
+            lr = degrade(d, scale, "sensor", sensor, rng, rgb=rgb)
             if s.p_fill and rng.random() < s.p_fill and (lr > 0).any():   # (no draw when 0: same stream)
                 lr = fill_nearest(lr)
             p_col = s.p_colour_sensor
         if rng.random() < p_col:
             rgb = degrade_colour(rgb, random_colour(rng, s.max_shift), rng)
-        return rgb, lr.astype(np.float32)
+        return rgb, d, lr.astype(np.float32)
 
     def __getitem__(self, i: int) -> dict:
         rng = np.random.default_rng([self.seed, i])
@@ -226,7 +233,7 @@ class TrainingBatches(Dataset):
         rgbs, hrs, lrs = [], [], []
         for _ in range(self.spec.batch):
             rgb, d = self._crop(rng)
-            rgb_in, lr = self._degrade(rgb, d, scale, rng)
+            rgb_in, d, lr = self._degrade(rgb, d, scale, rng)
             if self.spec.p_texture and rng.random() < self.spec.p_texture:   # (no draw when 0: same stream)
                 rgb_in = paste_texture(rgb_in, self._crop(rng)[0], rng)
             rgbs.append(rgb_in)

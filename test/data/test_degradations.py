@@ -48,3 +48,18 @@ def test_sensor_never_invents_depth_in_holes_and_handles_nan():
     assert (lr[:7] == 0).all() and (lr[9:] > 0).all()
     with pytest.raises(ValueError, match="unknown degradation mode"):
         degrade(hr, 4, "blur")
+
+
+def test_fatten_foreground_moves_edges_onto_the_background_only():
+    from dsr_diff_ros.data.degradations import fatten_foreground
+    d = np.full((12, 16), 3.0, np.float32)
+    d[:, :6] = 1.5                                   # a near surface on the left
+    d[2, 12] = 0.0                                   # a hole on the far side stays a hole
+    slope = np.tile(np.linspace(2.0, 2.3, 16, dtype=np.float32), (12, 1))   # 1 % a pixel: not a discontinuity
+    for px in (1, 2):
+        f = fatten_foreground(d, px)
+        assert (f[:, :6 + px] == 1.5).all() and (f[:, 6 + px:][d[:, 6 + px:] > 0] == 3.0).all()
+        assert f[2, 12] == 0.0 and f.dtype == np.float32
+        np.testing.assert_array_equal(fatten_foreground(slope, px), slope)
+    np.testing.assert_array_equal(fatten_foreground(d, 0), d)
+

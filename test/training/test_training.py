@@ -465,3 +465,20 @@ def test_scene_cache_gives_the_same_batches_and_serves_later_runs(tmp_path, monk
         assert torch.equal(a["depth_hr"], b["depth_hr"])
     with np.load(files[0], allow_pickle=False) as z:
         assert z["depth"].shape == (32, 32)
+
+
+def test_training_mix_fattens_target_and_input_alike():
+    """p_fatten changes the structured-light samples' target (nearer values only, at edges) and leaves the
+    stream of every other draw as it was when 0."""
+    base = dict(batch=1, patch=64, p_synthetic=1.0, bank_size=4, p_bicubic=0.0, p_noisy_bicubic=0.0)
+    plain, fat = TrainingBatches(BatchSpec(**base), seed=1), TrainingBatches(BatchSpec(**base, p_fatten=1.0), seed=1)
+    changed = 0
+    for i in range(24):                              # one sample per index: the same crop in both
+        a, b = plain[i]["depth_hr"], fat[i]["depth_hr"]
+        diff = a != b
+        if diff.any():
+            changed += 1
+            assert (b[diff] < a[diff]).all() and diff.float().mean() < 0.2   # nearer, at edges only
+    assert changed >= 5                              # the structured-light draws (10 of these 24)
+    same = TrainingBatches(BatchSpec(**base, p_fatten=0.0), seed=1)
+    assert all(torch.equal(same[i]["depth_lr"], plain[i]["depth_lr"]) for i in range(4))
