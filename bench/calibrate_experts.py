@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import tune_root  # noqa: E402
 from dsr_diff_ros.data.degradations import degrade  # noqa: E402
 from dsr_diff_ros.data.shared import shared_path  # noqa: E402
 from dsr_diff_ros.evaluation.baselines import fill_nearest  # noqa: E402
@@ -60,9 +61,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "expert_calibration.json"))
     a = ap.parse_args()
-    root = Path(a.data)
-    if not (root / "rgbdd_train").exists() or not (root / "middlebury_train").exists():
-        print(f"calibrate_experts: needs rgbdd_train/ and middlebury_train/ under {root}", file=sys.stderr)
+    root = tune_root(a.data, "calibrate_experts")
+    if root is None:
         return 2
     torch.set_num_threads(a.threads)
     sensor, cfg = load_weights(resolve_weights(a.sensor))

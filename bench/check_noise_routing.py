@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import rmse_cm  # noqa: E402
 from dsr_diff_ros.data.degradations import degrade  # noqa: E402
 from dsr_diff_ros.data.folder import RGBDFolder  # noqa: E402
 from dsr_diff_ros.data.shared import shared_path  # noqa: E402
@@ -27,11 +28,6 @@ from dsr_diff_ros.evaluation.baselines import bicubic, guided  # noqa: E402
 from dsr_diff_ros.inference import resolve_weights  # noqa: E402
 from dsr_diff_ros.model.checkpoint import load_weights  # noqa: E402
 from dsr_diff_ros.model.degradation import image_noise  # noqa: E402
-
-
-def rmse_cm(a: np.ndarray, gt: np.ndarray) -> float:
-    v = gt > 0
-    return float(np.sqrt(((a - gt)[v] ** 2).mean()) * 100)
 
 
 def main() -> int:

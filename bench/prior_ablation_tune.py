@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import tune_root  # noqa: E402
 from dsr_diff_ros import Upscaler  # noqa: E402
 from dsr_diff_ros.data.shared import shared_path  # noqa: E402
 from dsr_diff_ros.evaluation.prior_ablation import markdown, prior_ablation  # noqa: E402
@@ -30,9 +31,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--data", default=str(shared_path() or ""))
     a = ap.parse_args()
-    root = Path(a.data)
-    if not (root / "rgbdd_train").exists() or not (root / "middlebury_train").exists():
-        print(f"prior_ablation_tune: needs rgbdd_train/ and middlebury_train/ under {root}", file=sys.stderr)
+    root = tune_root(a.data, "prior_ablation_tune")
+    if root is None:
         return 2
     torch.set_num_threads(a.threads)
     up = Upscaler.from_pretrained(a.weights, device="cpu")
