@@ -81,8 +81,9 @@ class BatchSpec:
     p_middlebury: float = 0.2     # share of the real samples from Middlebury (the rest: RGB-D-D)
     bank_size: int = 384          # procedural scenes generated once, reused with flips
     p_fatten: float = 0.0         # share of the structured-light sensor samples whose HR depth, target and input
-    #                               alike, has its foreground fattened by 1-2 px (``fatten_foreground``): real Kinect
-    #                               depth, the ground truth of the sensor benchmarks, has its edges there
+    #                               alike, has its foreground fattened (``fatten_foreground``): real Kinect depth,
+    #                               the ground truth of the sensor benchmarks, has its edges there
+    fatten_px: tuple = (1, 1, 2)  # the fattening's width (HR px), drawn uniformly from these (or one number)
     p_dihedral: float = 0.0       # share of samples also turned upside down and/or transposed (the other grid
     #                               symmetries, which the self-ensemble feeds the network at run time)
 
@@ -218,7 +219,7 @@ class TrainingBatches(Dataset):
         else:
             sensor = random_sensor(rng)
             if s.p_fatten and sensor.noise == "quadratic" and rng.random() < s.p_fatten:   # (no draw when 0)
-                d = fatten_foreground(d, int(rng.choice([1, 1, 2])))
+                d = fatten_foreground(d, int(rng.choice(np.atleast_1d(s.fatten_px))))
             lr = degrade(d, scale, "sensor", sensor, rng, rgb=rgb)
             if s.p_fill and rng.random() < s.p_fill and (lr > 0).any():   # (no draw when 0: same stream)
                 lr = fill_nearest(lr)
