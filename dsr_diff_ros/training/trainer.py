@@ -222,14 +222,21 @@ def mix_overrides(mix: dict) -> dict:
     bad = sorted(set(mix) - known)
     if bad:
         raise TrainConfigError(f"unknown training-mix keys {bad}; known: {sorted(known)}")
+    mix = dict(mix)
     for k, v in mix.items():
+        if k == "fatten_px":                         # one width or several (A:B:...), whole pixels
+            px = v if isinstance(v, tuple) else (v,)
+            if not all(x >= 0 and float(x).is_integer() for x in px):
+                raise TrainConfigError(f"training mix fatten_px: takes whole pixels >= 0 (N or A:B:...), got {v}")
+            mix[k] = tuple(int(x) for x in px)
+            continue
         if (k == "scale_range") != isinstance(v, tuple) or (isinstance(v, tuple) and len(v) != 2):
             what = "takes LO:HI" if k == "scale_range" else "takes one number"
             raise TrainConfigError(f"training mix {k}: {what}")
     lo, hi = mix.get("scale_range", BatchSpec.scale_range)
     if not 1.0 < lo <= hi:
         raise TrainConfigError(f"training mix scale_range: need 1 < LO <= HI, got {lo}:{hi}")
-    return dict(mix)
+    return mix
 
 
 GROWABLE = ("dfe_blocks", "cfe_blocks", "fuse_blocks", "refine_ch", "refine_feat", "deg_ch")

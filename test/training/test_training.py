@@ -482,3 +482,11 @@ def test_training_mix_fattens_target_and_input_alike():
     assert changed >= 5                              # the structured-light draws (10 of these 24)
     same = TrainingBatches(BatchSpec(**base, p_fatten=0.0), seed=1)
     assert all(torch.equal(same[i]["depth_lr"], plain[i]["depth_lr"]) for i in range(4))
+    from dsr_diff_ros.training.trainer import TrainConfigError, mix_overrides
+    assert mix_overrides({"fatten_px": (2.0, 2.0, 3.0)})["fatten_px"] == (2, 2, 3)
+    assert mix_overrides({"fatten_px": 2.0})["fatten_px"] == (2,)
+    for bad in (1.5, (1.0, -1.0)):
+        with pytest.raises(TrainConfigError, match="fatten_px"):
+            mix_overrides({"fatten_px": bad})
+    ds = TrainingBatches(BatchSpec(**base, **mix_overrides({"p_fatten": 1.0, "fatten_px": 3.0})), seed=1)
+    assert ds.spec.fatten_px == (3,) and ds[0]["depth_hr"].shape == (1, 1, 64, 64)
