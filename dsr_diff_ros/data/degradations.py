@@ -88,8 +88,11 @@ def fatten_foreground(depth: np.ndarray, px: int, jump: float = 0.03) -> np.ndar
     ``px`` pixels over the farther side of every discontinuity (a relative jump > ``jump``); smooth surfaces,
     slopes and invalid pixels (0) are left as they are. (H, W) float32 m -> (H, W) float32 m.
 
-    Measured on the real Kinect v1 frames of ``rgbd/`` (office, TUM, SUN RGB-D): their depth edges lie 0.5-1.1 px
-    (median 1) beyond the colour edges on the background side; on Middlebury, RGB-D-D and the rendered set, 0-0.25.
+    ``bench/edge_offsets.py``: on the real Kinect v1 frames of ``rgbd/`` the colour edge lies a median 1 px inside
+    the depth's foreground (office, TUM; SUN 0) and only 32-46 % of depth edges are within 1 px of it; on
+    Middlebury, RGB-D-D and the rendered set the median is 0 and 45-53 % are within 1 px (means: Kinect -0.5 to
+    -1.1 px, Middlebury and RGB-D-D -0.5, rendered 0.0). The Kinect-like tune set ranks holes experts as the real
+    frames do only with its foreground fattened (2 px; ``bench/kinect_like_tune.py``).
     """
     if px <= 0:
         return depth
