@@ -30,13 +30,12 @@ import json
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import rmse_cm, tune_root  # noqa: E402
-from dsr_diff_ros.data.degradations import _shadow_mask, fatten_foreground  # noqa: E402
+from dsr_diff_ros.data.degradations import fatten_foreground, kinect_holes  # noqa: E402
 from dsr_diff_ros.data.shared import shared_path  # noqa: E402
 from dsr_diff_ros.evaluation.baselines import bicubic, dtf, guided  # noqa: E402
 from dsr_diff_ros.evaluation.protocols import frame_seed, make_lr  # noqa: E402
@@ -51,24 +50,7 @@ def kinect_native(depth: np.ndarray, rgb: np.ndarray, rng: np.random.Generator, 
     """(H, W) metres, dense -> the same scene as a Kinect v1 would record it (0 = no measurement)."""
     d = fatten_foreground(depth.astype(np.float32), fatten).copy()
     valid = d > 0
-    h, w = d.shape
-    # projector shadows: a nearer surface within px pixels on one side
-    px, side = int(rng.integers(4, 11)), int(rng.choice([-1, 1]))
-    drop = _shadow_mask(d, valid, px, side)   # the sensor model's shadow rule, here at full resolution
-    # dark / saturated surfaces, as blobs
-    luma = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) / 255.0
-    dark = cv2.dilate(((luma < 0.06) | (luma > 0.985)).astype(np.uint8), np.ones((5, 5), np.uint8))
-    n, lab = cv2.connectedComponents(dark)
-    keep = rng.random(n) < 0.8
-    keep[0] = False
-    drop |= keep[lab]
-    # specular / glass blobs
-    blobs = np.zeros(d.shape, np.uint8)
-    for _ in range(int(rng.integers(3, 11))):
-        c = (int(rng.integers(0, w)), int(rng.integers(0, h)))
-        ax = (int(rng.integers(10, 61)), int(rng.integers(10, 61)))
-        cv2.ellipse(blobs, c, ax, float(rng.uniform(0, 180)), 0, 360, 1, -1)
-    drop |= blobs > 0
+    drop = kinect_holes(d, rgb, rng)   # shadows, dark / saturated surfaces, specular and glass blobs
     # range noise, then disparity quantisation
     d = d + 1.5e-3 * d ** 2 * rng.standard_normal(d.shape).astype(np.float32)
     disp = np.round(1.0 / np.maximum(d, 1e-3) / KINECT_DISPARITY_STEP) * KINECT_DISPARITY_STEP

@@ -108,6 +108,30 @@ def fatten_foreground(depth: np.ndarray, px: int, jump: float = 0.03) -> np.ndar
     return np.where(edge, near, depth).astype(np.float32)
 
 
+def kinect_holes(depth: np.ndarray, rgb: np.ndarray, rng: np.random.Generator,
+                 n_blobs: tuple[int, int] = (3, 11)) -> np.ndarray:
+    """Where a Kinect-class sensor records nothing, at full resolution: (H, W) metres + (H, W, 3) uint8 -> (H, W)
+    bool. Projector shadows (a nearer surface by > 5 % within 4-10 px on one side, the same side a frame), dark or
+    saturated colour (luma < 0.06 or > 0.985, dilated 5 px, each blob dropped with probability 0.8) and
+    ``n_blobs`` (low, high exclusive; 3-10 for a 640x480 frame) elliptical blobs of 10-60 px radius (specular and
+    glass surfaces): together 15-30 % of a frame, as on the real Kinect frames of ``rgbd/``."""
+    h, w = depth.shape
+    px, side = int(rng.integers(4, 11)), int(rng.choice([-1, 1]))
+    drop = _shadow_mask(depth, depth > 0, px, side)
+    luma = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) / 255.0
+    dark = cv2.dilate(((luma < 0.06) | (luma > 0.985)).astype(np.uint8), np.ones((5, 5), np.uint8))
+    n, lab = cv2.connectedComponents(dark)
+    keep = rng.random(n) < 0.8
+    keep[0] = False
+    drop |= keep[lab]
+    blobs = np.zeros(depth.shape, np.uint8)
+    for _ in range(int(rng.integers(*n_blobs))):
+        c = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+        ax = (int(rng.integers(10, 61)), int(rng.integers(10, 61)))
+        cv2.ellipse(blobs, c, ax, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+    return drop | (blobs > 0)
+
+
 def _shadow_mask(lr: np.ndarray, valid: np.ndarray, px: int, side: int) -> np.ndarray:
     """LR pixels with a nearer surface (by > 5 %) within ``px`` pixels on ``side`` (+1: to the right)."""
     near = np.full(lr.shape, np.inf, np.float32)

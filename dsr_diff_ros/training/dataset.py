@@ -25,7 +25,8 @@ import torch
 from torch.utils.data import Dataset
 
 from ..data.colour import degrade_colour, paste_texture, random_colour
-from ..data.degradations import SensorModel, bicubic_downsample, degrade, fatten_foreground, noisy_downsample
+from ..data.degradations import (SensorModel, bicubic_downsample, degrade, fatten_foreground, kinect_holes,
+                                 noisy_downsample)
 from ..data.real import RealPair, middlebury_to_metres
 from ..data import synthetic
 from ..data.synthetic import SceneGenerator
@@ -83,6 +84,10 @@ class BatchSpec:
     p_fatten: float = 0.0         # share of the structured-light sensor samples whose HR depth, target and input
     #                               alike, has its foreground fattened (``fatten_foreground``): real Kinect depth,
     #                               the ground truth of the sensor benchmarks, has its edges there
+    p_hr_holes: float = 0.0       # share of samples whose HR depth loses Kinect-class regions (``kinect_holes``:
+    #                               shadows, dark surfaces, blobs; 15-30 %) before any degradation, the target
+    #                               staying dense: the bicubic protocol on ground truth with holes then leaves
+    #                               half the LR empty (its support dilates every hole), which the model must fill
     fatten_px: tuple = (1, 1, 2)  # the fattening's width (HR px), drawn uniformly from these (or one number)
     p_dihedral: float = 0.0       # share of samples also turned upside down and/or transposed (the other grid
     #                               symmetries, which the self-ensemble feeds the network at run time)
@@ -200,16 +205,25 @@ class TrainingBatches(Dataset):
                 rgb, d = rgb.transpose(1, 0, 2), d.T
         return np.ascontiguousarray(rgb), np.ascontiguousarray(d, dtype=np.float32)
 
-    def _degrade(self, rgb: np.ndarray, d: np.ndarray, scale: float, rng: np.random.Generator):
+    def _degrade(self, rgb: np.ndarray, d: np.ndarray, scale: float, rng: np.random.Generator,
+                 hr_holes: bool = True):
         """-> (colour input, target depth, LR depth input); the target is ``d`` unless the sensor fattens it."""
-        s = self.spec
+        s, rgb0, d0 = self.spec, rgb, d
+        holes = None
+        if hr_holes and s.p_hr_holes and rng.random() < s.p_hr_holes:   # (no draw when 0: same stream)
+            a = d.size / (640 * 480)                                     # blobs as many per area as on a frame
+            holes = kinect_holes(d, rgb, rng, n_blobs=(int(3 * a), max(2, round(11 * a))))
+
+        def src(target: np.ndarray) -> np.ndarray:   # what the sensor / protocol sees
+            return target if holes is None else np.where(holes, 0, target).astype(np.float32)
+
         r = rng.random()
         if r < s.p_bicubic + s.p_noisy_bicubic:
             noisy = r >= s.p_bicubic
             if noisy and rng.random() < s.p_noise_z2:    # sigma growing with z^2 (bicubic inside)
-                lr = noisy_downsample(d, scale, rng, rel_sigma=rng.uniform(0.01, 0.05))
+                lr = noisy_downsample(src(d), scale, rng, rel_sigma=rng.uniform(0.01, 0.05))
             else:
-                lr = bicubic_downsample(d, scale)
+                lr = bicubic_downsample(src(d), scale)
                 if noisy:                                  # constant sigma
                     v = lr > 0
                     sigma = rng.uniform(0.005, 0.06) * float(np.median(lr[v])) if v.any() else 0.0
@@ -220,10 +234,12 @@ class TrainingBatches(Dataset):
             sensor = random_sensor(rng)
             if s.p_fatten and sensor.noise == "quadratic" and rng.random() < s.p_fatten:   # (no draw when 0)
                 d = fatten_foreground(d, int(rng.choice(np.atleast_1d(s.fatten_px))))
-            lr = degrade(d, scale, "sensor", sensor, rng, rgb=rgb)
+            lr = degrade(src(d), scale, "sensor", sensor, rng, rgb=rgb)
             if s.p_fill and rng.random() < s.p_fill and (lr > 0).any():   # (no draw when 0: same stream)
                 lr = fill_nearest(lr)
             p_col = s.p_colour_sensor
+        if holes is not None and (lr > 0).mean() < 0.25:   # the holes left too little input: this sample has none
+            return self._degrade(rgb0, d0, scale, rng, hr_holes=False)
         if rng.random() < p_col:
             rgb = degrade_colour(rgb, random_colour(rng, s.max_shift), rng)
         return rgb, d, lr.astype(np.float32)

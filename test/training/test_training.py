@@ -490,3 +490,24 @@ def test_training_mix_fattens_target_and_input_alike():
             mix_overrides({"fatten_px": bad})
     ds = TrainingBatches(BatchSpec(**base, **mix_overrides({"p_fatten": 1.0, "fatten_px": 3.0})), seed=1)
     assert ds.spec.fatten_px == (3,) and ds[0]["depth_hr"].shape == (1, 1, 64, 64)
+
+
+def test_hr_holes_empty_part_of_the_input_and_keep_the_target_dense():
+    """p_hr_holes: Kinect-class regions vanish from what the protocol sees (the bicubic LR loses far more than
+    the holes themselves, its support dilating them), never below a quarter of the LR, and the target stays
+    the dense depth, so the model learns to fill them."""
+    base = dict(batch=8, patch=128, p_synthetic=1.0, bank_size=4, p_bicubic=1.0, p_noisy_bicubic=0.0)
+    plain = TrainingBatches(BatchSpec(**base), seed=2)[0]
+    holey = TrainingBatches(BatchSpec(**base, p_hr_holes=1.0), seed=2)[0]
+    assert (plain["depth_lr"] > 0).all() and (holey["depth_hr"] > 0).all()
+    valid = (holey["depth_lr"] > 0).float().flatten(1).mean(1)
+    assert valid.min() >= 0.25 and valid.mean() < 0.9
+
+
+def test_kinect_holes_cover_what_a_kinect_loses():
+    from dsr_diff_ros.data.degradations import kinect_holes
+    from dsr_diff_ros.data.synthetic import SceneGenerator
+    s = SceneGenerator(480, 640)(7)
+    shares = [kinect_holes(s.depth, s.rgb, np.random.default_rng(k)).mean() for k in range(6)]
+    assert 0.03 < np.mean(shares) < 0.45 and all(0 < x < 0.7 for x in shares)
+    assert not kinect_holes(s.depth, s.rgb, np.random.default_rng(0), n_blobs=(0, 1)).all()
