@@ -1,6 +1,6 @@
 """Frames with holes but clean values: the holes expert, or fill the holes and take the clean path? (TUNE split)
 
-    python bench/calibrate_hole_fill.py [--every 4] [--scales 4,8,16] [--threads 1]
+    python bench/calibrate_hole_fill.py [--every 4] [--scales 4,8,16] [--threads 1] [--holes WEIGHTS]
 
 Frames with holes go to the holes expert (ratio <= its max_ratio) or v2, which are trained on noisy sensors. A
 frame whose values are clean (the bicubic protocol on ground truth that has holes, as public test sets and
@@ -36,6 +36,8 @@ from dsr_diff_ros.data.degradations import bicubic_downsample, degrade  # noqa: 
 from dsr_diff_ros.data.shared import shared_path  # noqa: E402
 from dsr_diff_ros.evaluation.baselines import bicubic, fill_nearest  # noqa: E402
 from dsr_diff_ros.evaluation.protocols import frame_seed  # noqa: E402
+from dsr_diff_ros.inference import resolve_weights  # noqa: E402
+from dsr_diff_ros.model.checkpoint import load_weights  # noqa: E402
 from dsr_diff_ros.model.degradation import image_noise  # noqa: E402
 from dsr_diff_ros.training.dataset import random_sensor  # noqa: E402
 from dsr_diff_ros.training.trainer import tune_frames  # noqa: E402
@@ -65,6 +67,7 @@ def main() -> int:
     ap.add_argument("--every", type=int, default=4)
     ap.add_argument("--scales", default="4,8,16")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--holes", default=None, help="a holes-expert candidate in place of the shipped one")
     ap.add_argument("--data", default=str(shared_path() or ""))
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "hole_fill_calibration.json"))
     a = ap.parse_args()
@@ -73,6 +76,8 @@ def main() -> int:
         return 2
     torch.set_num_threads(a.threads)
     up = Upscaler.from_pretrained(device="cpu", ensemble=1)
+    if a.holes:
+        up.holes.load_state_dict(load_weights(resolve_weights(a.holes))[0].state_dict())
     rows = []
     for name, rgb, hr in tune_frames(root, a.every, start=1):
         for s in (float(x) for x in a.scales.split(",")):
@@ -102,7 +107,7 @@ def main() -> int:
         print(f"{k:22s} noise p10/p50/p90 {np.percentile([r['noise'] for r in rs], [10, 50, 90]).round(4)}  "
               f"as-is / bicubic {np.exp(np.mean([np.log(r['as_is'] / r['bicubic']) for r in rs])):.3f}  "
               f"filled / bicubic {np.exp(np.mean([np.log(r['filled'] / r['bicubic']) for r in rs])):.3f}")
-    Path(a.out).write_text(json.dumps({"every": a.every, "grid": table, "rows": rows}, indent=1))
+    Path(a.out).write_text(json.dumps({"every": a.every, "holes": a.holes, "grid": table, "rows": rows}, indent=1))
     print(f"wrote {a.out}")
     return 0
 

@@ -14,6 +14,7 @@ import torch
 from .geometry import LOW_RATIO, upscale_ratio
 from .model.checkpoint import WeightsError, load_weights, paths_for
 from .model.degradation import image_noise
+from .evaluation.baselines import fill_nearest
 from .model.ensemble import SIZES, batches, transforms
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -78,6 +79,12 @@ class Upscaler:
     "max_ratio": R}`` (``max_ratio`` optional, default: every ratio). ``model`` then keeps the hole-free noisy
     frames (heavy noise, hole-filled sensor depth) and the frames with holes above ``holes_max_ratio``.
     ``from_pretrained(..., experts=False)`` loads the sensor expert alone.
+
+    Before routing, a frame with fewer than ``hole_fill_max_valid`` of its LR pixels valid (half the image
+    missing: the bicubic protocol on ground truth with holes, whose support dilates every hole) has its holes
+    filled with the nearest valid pixel and goes on as a hole-free frame; the experts learnt sensors' holes, not
+    half an image missing (``bench/calibrate_hole_fill.py``). The JSON sets it as ``"hole_fill": {"max_valid": V}``
+    (default 0: never); ``fill_holes=False`` still blanks the output where the input had no depth nearby.
     """
 
     def __init__(self, model: torch.nn.Module, config: dict, device: torch.device, precision: str = "auto",
@@ -85,7 +92,8 @@ class Upscaler:
                  clean_min_valid: float = 0.999, clean_bands=(), clean_name: str = "clean",
                  clean_band_sigma: dict | None = None, holes: torch.nn.Module | None = None,
                  holes_max_valid: float = 0.999, holes_name: str = "sensor_holes",
-                 holes_max_ratio: float = float("inf"), ensemble: int | None = None):
+                 holes_max_ratio: float = float("inf"), ensemble: int | None = None,
+                 hole_fill_max_valid: float = 0.0):
         self.device = device
         self.config = config
         self.model_id = model_id
@@ -112,6 +120,9 @@ class Upscaler:
                 raise WeightsError("the clean and holes experts must share the working grid, prior channels and "
                                    "steps of the model")
         self.clean_max_sigma, self.clean_min_valid = float(clean_max_sigma), float(clean_min_valid)
+        self.hole_fill_max_valid = float(hole_fill_max_valid)
+        if not 0.0 <= self.hole_fill_max_valid <= 1.0:
+            raise ValueError(f"hole_fill_max_valid must be in [0, 1], got {hole_fill_max_valid}")
         self.clean_band_sigma = {str(k): float(v) for k, v in (clean_band_sigma or {}).items()}
         self.num_steps = int(model.cfg.timesteps)
         self.default_steps = int(config.get("default_steps", self.num_steps))
@@ -178,10 +189,21 @@ class Upscaler:
                                    f'got {hspec!r}') from None
             holes, tag = load(hname)
             model_id += tag
+        fill_spec = cfg.get("hole_fill") if experts else None
+        fill_valid = 0.0
+        if fill_spec:
+            try:
+                fill_valid = float(fill_spec["max_valid"])
+                if not 0.0 <= fill_valid <= 1.0:
+                    raise ValueError("max_valid outside [0, 1]")
+            except (KeyError, TypeError, ValueError):
+                raise WeightsError(f"{st.with_suffix('.json')}: hole_fill must be {{\"max_valid\": V in [0, 1]}}, "
+                                   f"got {fill_spec!r}") from None
+            model_id += f"+fill{fill_valid:g}"
         return cls(model, cfg, dev, precision, model_id=model_id, clean=clean, clean_max_sigma=max_sigma,
                    clean_min_valid=min_valid, clean_bands=bands, clean_name=clean_name, clean_band_sigma=band_sigma,
                    holes=holes, holes_max_valid=holes_valid, holes_name=holes_name, holes_max_ratio=holes_ratio,
-                   ensemble=ensemble)
+                   ensemble=ensemble, hole_fill_max_valid=fill_valid)
 
     # -- inputs ------------------------------------------------------------------------------------------
     @staticmethod
@@ -240,6 +262,20 @@ class Upscaler:
         return t.expand(batch, -1, -1, -1)
 
     # -- experts ---------------------------------------------------------------------------------------------
+    def _fill_sparse(self, d: torch.Tensor) -> torch.Tensor:
+        """``d`` with the holes of each frame that has some but fewer than ``hole_fill_max_valid`` valid LR
+        pixels filled from the nearest valid one (the frame then routes and runs as hole-free); else ``d``."""
+        if self.hole_fill_max_valid <= 0:
+            return d
+        share = ((d > 0) & torch.isfinite(d)).flatten(1).float().mean(1)
+        sel = (share > 0) & (share < self.hole_fill_max_valid)
+        if not sel.any():
+            return d
+        out = d.clone()
+        for i in torch.nonzero(sel).flatten().tolist():
+            out[i, 0] = torch.from_numpy(fill_nearest(d[i, 0].float().cpu().numpy())).to(d.device, d.dtype)
+        return out
+
     def _clean_expert(self, d: torch.Tensor, r: torch.Tensor) -> tuple[str, torch.nn.Module | None]:
         """(label, module) of the clean expert for this call's ratio: the first band that holds it, else ``clean``."""
         ratio = upscale_ratio(d.shape[-2:], r.shape[-2:])
@@ -266,6 +302,7 @@ class Upscaler:
         """Which expert each frame goes to: "sensor", the clean expert's label ("clean" unless its JSON entry
         has a "name"), a clean band's label, or the holes expert's label (always "sensor" without the others)."""
         d, r, _ = self._to_tensors(depth_lr, rgb)
+        d = self._fill_sparse(d)
         label = self._clean_expert(d, r)[0]
         clean, holes = self._masks(self.model.prepare(d, r), d, r)
         return [label if c else self.holes_name if h else "sensor" for c, h in zip(clean.tolist(), holes.tolist())]
@@ -298,7 +335,9 @@ class Upscaler:
         r = r.contiguous(memory_format=torch.channels_last)
         n = self._ensemble(ensemble)
         with self._autocast():
-            p = self.model.prepare(d, r)
+            p0 = self.model.prepare(d, r)   # the input as given: its support blanks the output (fill_holes=False)
+            df = self._fill_sparse(d)
+            p, d = (p0 if df is d else self.model.prepare(df, r)), df
             z = self._guidance_in(guidance, d.shape[0]) if guidance is not None else None
             h = None
             if depth_hr is not None:
@@ -330,9 +369,9 @@ class Upscaler:
                     yi = inv(y[i * b:(i + 1) * b])
                     out = yi if out is None else out + yi
             out = out / n
-        out = torch.where(p.lr[:, 1:].amax(dim=(2, 3), keepdim=True) > 0, out, torch.full_like(out, float("nan")))
+        out = torch.where(p0.lr[:, 1:].amax(dim=(2, 3), keepdim=True) > 0, out, torch.full_like(out, float("nan")))
         if not fill_holes:
-            out = torch.where(p.support, out, torch.full_like(out, float("nan")))
+            out = torch.where(p0.support, out, torch.full_like(out, float("nan")))
         if numpy_io:
             return out[0, 0].cpu().numpy().astype(np.float32)
         return out

@@ -180,6 +180,46 @@ def test_frames_with_holes_go_to_the_holes_expert_named_in_the_json(tmp_path):
     np.testing.assert_array_equal(capped.upscale(holey, rgb), only["holes"].upscale(holey, rgb))
 
 
+def test_frames_missing_half_their_depth_are_filled_and_run_as_hole_free(tmp_path):
+    """hole_fill: a frame with fewer valid LR pixels than max_valid is filled from the nearest valid pixel and
+    routed as hole-free (here: clean), giving exactly what the filled frame gives; its output is still blanked
+    where the input had no depth nearby; frames above the limit keep the holes expert; bad entries are refused."""
+    from dsr_diff_ros.evaluation.baselines import fill_nearest
+    from dsr_diff_ros.training.export import set_clean_expert, set_hole_fill, set_holes_expert
+
+    for seed, name in ((0, "main"), (1, "clean"), (3, "holes")):
+        save_weights(_model(seed), tmp_path / name)
+    set_clean_expert(tmp_path / "main", "clean", 2e-3)
+    set_holes_expert(tmp_path / "main", "holes", 0.999)
+    plane, _, holey, rgb = _inputs()
+    sparse = plane.copy()
+    sparse[:, :24] = 0                                                   # 60 % of the frame missing
+    before = Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    assert before.hole_fill_max_valid == 0.0 and before.experts(sparse, rgb) == ["sensor_holes"]
+    with pytest.raises(ValueError, match="max_valid"):
+        set_hole_fill(tmp_path / "main", 1.5)
+    set_hole_fill(tmp_path / "main", 0.5, calibration={"frames": 1})
+    up = Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    assert up.hole_fill_max_valid == 0.5 and "+fill0.5" in up.model_id
+    assert up.experts(sparse, rgb) == ["clean"] and up.experts(holey, rgb) == ["sensor_holes"]
+    out = up.upscale(sparse, rgb, fill_holes=False)
+    dense = up.upscale(fill_nearest(sparse), rgb)
+    gone = np.isnan(out)
+    assert 0.5 < gone.mean() < 0.65 and gone[:, :80].all() and not gone[:, 110:].any()
+    np.testing.assert_array_equal(out[~gone], dense[~gone])
+    np.testing.assert_array_equal(up.upscale(sparse, rgb), dense)
+    np.testing.assert_array_equal(up.upscale(holey, rgb), before.upscale(holey, rgb))
+    assert np.isnan(up.upscale(np.zeros_like(plane), rgb)).all()          # nothing valid: still all NaN
+    js = tmp_path / "main.json"
+    meta = json.loads(js.read_text())
+    for bad in ({"max_valid": 2.0}, {"max": 0.5}, "x"):
+        js.write_text(json.dumps({**meta, "hole_fill": bad}))
+        with pytest.raises(WeightsError, match="hole_fill"):
+            Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    with pytest.raises(ValueError, match="hole_fill_max_valid"):
+        Upscaler(_model(0), {}, torch.device("cpu"), hole_fill_max_valid=-0.1)
+
+
 def test_shipped_experts_route_a_real_frame_by_its_degradation_and_the_clean_expert_earns_its_place():
     """Shipped weights on a real Kinect frame (bundled sample, 640x480): the clean bicubic protocol goes to the
     clean expert of its scale band (x4, x8, x16) and is more accurate than with the sensor expert alone; the simulated

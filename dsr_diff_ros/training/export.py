@@ -147,3 +147,16 @@ def set_default_ensemble(main: str | Path, ensemble: int, calibration: dict | No
         meta.pop("ensemble_calibration", None)
     Path(js).write_text(json.dumps(meta, indent=2))
     return Path(js)
+
+
+def set_hole_fill(main: str | Path, max_valid: float, calibration: dict | None = None) -> Path:
+    """Store ``"hole_fill": {"max_valid": V}`` in ``main``'s JSON: frames with fewer than V of their LR pixels valid
+    are hole-filled (nearest valid pixel) before routing (``inference.Upscaler``); 0 turns it off; ``calibration``
+    (how V was chosen) is stored beside."""
+    if not 0.0 <= float(max_valid) <= 1.0:
+        raise ValueError(f"max_valid must be in [0, 1], got {max_valid}")
+    _, js = paths_for(main)
+    meta = json.loads(Path(js).read_text())
+    meta["hole_fill"] = {"max_valid": float(max_valid), **({"calibration": calibration} if calibration else {})}
+    Path(js).write_text(json.dumps(meta, indent=2))
+    return Path(js)
