@@ -11,10 +11,10 @@ from typing import Union
 import numpy as np
 import torch
 
+from .evaluation.baselines import fill_nearest
 from .geometry import LOW_RATIO, upscale_ratio
 from .model.checkpoint import WeightsError, load_weights, paths_for
 from .model.degradation import image_noise
-from .evaluation.baselines import fill_nearest
 from .model.ensemble import SIZES, batches, transforms
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
