@@ -6,7 +6,9 @@ At every depth discontinuity (4-neighbours both valid, relative jump > 8 %; ever
 is sampled along the line through it, from 6 px on the near side to 6 px on the far side; the offset is where
 that gradient peaks (px; skipped when it stays below 40). Negative: the colour edge lies on the near side, i.e. the
 depth's foreground reaches beyond the object (fattening, as window-matching sensors do); 0: aligned. Prints
-mean / median / shares per source and writes ``bench/results/edge_offsets.json``.
+mean / median / shares per source, and mean / median by the side the nearer surface is on (real Kinect depth:
+1-2 px beyond the colour where the nearer surface is left of or above the edge, ~0 where it is right or below; a
+shift as well as fattening), and writes ``bench/results/edge_offsets.json``.
 """
 from __future__ import annotations
 
@@ -26,13 +28,17 @@ from dsr_diff_ros.data.shared import shared_path  # noqa: E402
 REACH, JUMP, MIN_GRAD = 6, 0.08, 40.0
 
 
-def edge_offsets(rgb: np.ndarray, depth: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 + (H, W) depth (any unit growing with distance, 0 = invalid) -> offsets (px) at its edges."""
+SIDES = ("near left", "near right", "near above", "near below")   # where the nearer surface lies
+
+
+def edge_offsets(rgb: np.ndarray, depth: np.ndarray) -> dict[str, np.ndarray]:
+    """(H, W, 3) uint8 + (H, W) depth (any unit growing with distance, 0 = invalid) -> offsets (px) at its edges,
+    by the side the nearer surface is on."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     grad = np.hypot(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
     h, w = depth.shape
     ts = np.arange(-REACH, REACH + 1, dtype=np.float32)
-    out = []
+    out = {k: [] for k in SIDES}
     for axis in (0, 1):   # 0: vertical neighbours, 1: horizontal
         a, b = (depth[:, :-1], depth[:, 1:]) if axis else (depth[:-1], depth[1:])
         edge = (a > 0) & (b > 0) & (np.abs(a - b) > JUMP * np.minimum(a, b))
@@ -44,8 +50,10 @@ def edge_offsets(rgb: np.ndarray, depth: np.ndarray) -> np.ndarray:
                 continue
             prof = cv2.remap(grad, xs[None].astype(np.float32), ys[None].astype(np.float32), cv2.INTER_LINEAR)[0]
             if prof.max() >= MIN_GRAD:
-                out.append(int(ts[int(np.argmax(prof))]))
-    return np.array(out, dtype=np.int32)
+                side = (SIDES[0] if a[y, x] < b[y, x] else SIDES[1]) if axis else \
+                    (SIDES[2] if a[y, x] < b[y, x] else SIDES[3])
+                out[side].append(int(ts[int(np.argmax(prof))]))
+    return {k: np.array(v, dtype=np.int32) for k, v in out.items()}
 
 
 def main() -> int:
@@ -66,15 +74,21 @@ def main() -> int:
         print(f"edge_offsets: no rgbd/, middlebury_train/ or rgbdd_train/ under {root}", file=sys.stderr)
         return 2
     res = {}
-    print(f"{'source':34s} {'frames':>6s} {'edges':>6s} {'mean':>6s} {'median':>6s} {'<0':>5s} {'>0':>5s} {'|t|<=1':>6s}")
+    print(f"{'source':30s} {'frames':>6s} {'edges':>6s} {'mean':>6s} {'median':>6s} {'<0':>5s} {'>0':>5s} {'|t|<=1':>6s}"
+          "  mean (median) by the nearer side: " + ", ".join(SIDES))
     for name, frames in sources.items():
-        t = np.concatenate([edge_offsets(rgb, d.astype(np.float32)) for rgb, d in frames])
+        per = [edge_offsets(rgb, d.astype(np.float32)) for rgb, d in frames]
+        by = {k: np.concatenate([p[k] for p in per]) for k in SIDES}
+        t = np.concatenate(list(by.values()))
         res[name] = {"frames": len(frames), "edges": int(t.size), "mean_px": float(t.mean()),
                      "median_px": float(np.median(t)), "share_near": float((t < 0).mean()),
-                     "share_far": float((t > 0).mean()), "share_within_1px": float((np.abs(t) <= 1).mean())}
+                     "share_far": float((t > 0).mean()), "share_within_1px": float((np.abs(t) <= 1).mean()),
+                     "by_side": {k: {"edges": int(v.size), "mean_px": float(v.mean()) if v.size else None,
+                                     "median_px": float(np.median(v)) if v.size else None} for k, v in by.items()}}
         r = res[name]
-        print(f"{name:34s} {len(frames):6d} {t.size:6d} {r['mean_px']:+6.2f} {r['median_px']:+6.1f} "
-              f"{r['share_near']:5.2f} {r['share_far']:5.2f} {r['share_within_1px']:6.2f}")
+        print(f"{name:30s} {len(frames):6d} {t.size:6d} {r['mean_px']:+6.2f} {r['median_px']:+6.1f} "
+              f"{r['share_near']:5.2f} {r['share_far']:5.2f} {r['share_within_1px']:6.2f}  "
+              + "  ".join(f"{v['mean_px']:+.2f} ({v['median_px']:+.0f})" for v in r["by_side"].values()))
     Path(a.out).write_text(json.dumps({"reach_px": REACH, "jump": JUMP, "min_grad": MIN_GRAD, "sources": res},
                                       indent=1))
     print(f"wrote {a.out}")

@@ -10,9 +10,9 @@ input is that depth through the default ``SensorModel``. The tune frames (RGB-D-
 tune scenes) are dense and exact, so here each one is first turned into a "native Kinect" frame:
 
 - foreground fattening by ``--fatten`` px (default 2; ``fatten_foreground``: the real Kinect frames' depth edges
-  lie a median 1 px beyond their colour edges, on the background side, ``bench/edge_offsets.py``; 0 gives the
-  fifteenth session's set, which ranked the holes candidates unlike the real frames; 2 ranks shipped < v2 < cpu66
-  as the bundled real frame does)
+  lie 1-2 px beyond their colour edges where the nearer surface is left of or above them, ``bench/edge_offsets.py``;
+  0 gives the fifteenth session's set, which ranked the holes candidates unlike the real frames; 2 ranks
+  shipped < v2 < cpu66 as the bundled real frame does)
 - projector shadows: pixels with a nearer surface (by > 5 %) within 4-10 px on one side (the same side a frame)
 - dark or saturated colour (luma < 0.06 or > 0.985), dilated 5 px, dropped with probability 0.8 per blob
 - 3-10 random elliptical blobs of 10-60 px radius (specular and glass surfaces)

@@ -82,8 +82,8 @@ class BatchSpec:
     p_middlebury: float = 0.2     # share of the real samples from Middlebury (the rest: RGB-D-D)
     bank_size: int = 384          # procedural scenes generated once, reused with flips
     p_fatten: float = 0.0         # share of the structured-light sensor samples whose HR depth, target and input
-    #                               alike, has its foreground fattened (``fatten_foreground``): real Kinect depth,
-    #                               the ground truth of the sensor benchmarks, has its edges there
+    #                               alike, has its foreground fattened (``fatten_foreground``), as window-matching
+    #                               sensors' depth, the ground truth of sensor benchmarks, has it (a probe: 0)
     p_hr_holes: float = 0.0       # share of samples whose HR depth loses Kinect-class regions (``kinect_holes``:
     #                               shadows, dark surfaces, blobs; 15-30 %) before any degradation, the target
     #                               staying dense: the bicubic protocol on ground truth with holes then leaves
