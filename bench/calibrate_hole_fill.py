@@ -10,6 +10,7 @@ For every tune frame (RGB-D-D every n-th + the Middlebury tune scenes) and scale
 - ``bicubic+sensor_holes``: the bicubic LR with a random sensor's holes (2 draws)
 - ``kinect_bicubic``: the Kinect-like native frame (``kinect_like_tune.kinect_native``: holes, quantised, fattened)
   through the bicubic protocol (holes dilated by its support), scored against that native frame
+- ``kinect_noisy``: the same native frame through the heavy-noise protocol (``noisy_downsample``)
 - ``kinect_sensor``: the same native frame through the report's sensor protocol
 - ``sensor``: random sensors (3 draws), scored against the exact frame
 
@@ -35,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import rmse_cm, tune_root  # noqa: E402
 from kinect_like_tune import kinect_native  # noqa: E402
 from dsr_diff_ros import Upscaler  # noqa: E402
-from dsr_diff_ros.data.degradations import bicubic_downsample, degrade  # noqa: E402
+from dsr_diff_ros.data.degradations import bicubic_downsample, degrade, noisy_downsample  # noqa: E402
 from dsr_diff_ros.data.shared import shared_path  # noqa: E402
 from dsr_diff_ros.evaluation.baselines import bicubic, fill_nearest  # noqa: E402
 from dsr_diff_ros.evaluation.protocols import frame_seed  # noqa: E402
@@ -57,6 +58,8 @@ def inputs(name: str, rgb: np.ndarray, hr: np.ndarray, s: float):
         out.append(("bicubic+sensor_holes", np.where(holes, 0, bicubic_downsample(hr, s)).astype(np.float32), hr))
     native = kinect_native(hr, rgb, np.random.default_rng(frame_seed("hole_fill_kn", name)))
     out.append(("kinect_bicubic", bicubic_downsample(native, s), native))
+    out.append(("kinect_noisy", noisy_downsample(native, s, np.random.default_rng(frame_seed("hole_fill_kz", name, s))),
+                native))
     out.append(("kinect_sensor", degrade(native, s, "sensor", rng=np.random.default_rng(frame_seed("hole_fill_ks", name, s)),
                                          rgb=rgb), native))
     for k in range(3):
