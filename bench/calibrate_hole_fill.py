@@ -1,6 +1,6 @@
 """Frames with holes but clean values: the holes expert, or fill the holes and take the clean path? (TUNE split)
 
-    python bench/calibrate_hole_fill.py [--every 4] [--scales 4,8,16] [--threads 1] [--holes WEIGHTS]
+    python bench/calibrate_hole_fill.py [--every 4] [--scales 4,8,16] [--threads 1] [--holes WEIGHTS] [--sensor WEIGHTS]
 
 Frames with holes go to the holes expert (ratio <= its max_ratio) or v2, which are trained on noisy sensors. A
 frame whose values are clean (the bicubic protocol on ground truth that has holes, as public test sets and
@@ -74,6 +74,7 @@ def main() -> int:
     ap.add_argument("--scales", default="4,8,16")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--holes", default=None, help="a holes-expert candidate in place of the shipped one")
+    ap.add_argument("--sensor", default=None, help="a v2 (sensor expert) candidate in place of the shipped one")
     ap.add_argument("--data", default=str(shared_path() or ""))
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "hole_fill_calibration.json"))
     a = ap.parse_args()
@@ -85,6 +86,8 @@ def main() -> int:
     up.hole_fill_max_valid = 0.0   # the routing without the rule being calibrated
     if a.holes:
         up.holes.load_state_dict(load_weights(resolve_weights(a.holes))[0].state_dict())
+    if a.sensor:
+        up.model.load_state_dict(load_weights(resolve_weights(a.sensor))[0].state_dict())
     rows = []
     for name, rgb, hr in tune_frames(root, a.every, start=1):
         for s in (float(x) for x in a.scales.split(",")):
@@ -118,7 +121,7 @@ def main() -> int:
               f"noise p10/p50/p90 {np.percentile([r['noise'] for r in rs], [10, 50, 90]).round(4)}  "
               f"as-is / bicubic {np.exp(np.mean([np.log(r['as_is'] / r['bicubic']) for r in rs])):.3f}  "
               f"filled / bicubic {np.exp(np.mean([np.log(r['filled'] / r['bicubic']) for r in rs])):.3f}")
-    Path(a.out).write_text(json.dumps({"every": a.every, "holes": a.holes, "grid": table, "rows": rows}, indent=1))
+    Path(a.out).write_text(json.dumps({"every": a.every, "holes": a.holes, "sensor": a.sensor, "grid": table, "rows": rows}, indent=1))
     print(f"wrote {a.out}")
     return 0
 
