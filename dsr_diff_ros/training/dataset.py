@@ -8,6 +8,8 @@ The degradation mix (per sample; ranges in ``random_sensor`` and ``data.colour.r
   70 % of sensor samples and 25 % of bicubic samples go through a random camera/rig (exposure, white balance,
   noise, motion blur, JPEG, misregistration up to 4 px), so the model sees colour it must not trust; with
   ``p_texture`` a share of samples also gets texture pasted onto its colour with no depth behind it.
+Optional (0 by default): Kinect-class holes cut into the HR depth before the protocol (``p_hr_holes``, the target
+staying dense) and foreground fattening of structured-light samples (``p_fatten``).
 Scale per batch: 35 % x4, 20 % a real sensor's grid ratio (SENSOR_RATIOS), else log-uniform in [2, 16].
 Everything is deterministic in (seed, batch index).
 """
@@ -24,11 +26,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ..data import synthetic
 from ..data.colour import degrade_colour, paste_texture, random_colour
 from ..data.degradations import (SensorModel, bicubic_downsample, degrade, fatten_foreground, kinect_holes,
                                  noisy_downsample)
 from ..data.real import RealPair, middlebury_to_metres
-from ..data import synthetic
 from ..data.synthetic import SceneGenerator
 from ..evaluation.baselines import fill_nearest
 
