@@ -35,6 +35,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import rmse_cm, tune_root  # noqa: E402
+from dsr_diff_ros.data.colour import ColourModel, degrade_colour  # noqa: E402
 from dsr_diff_ros.data.degradations import fatten_foreground, kinect_holes  # noqa: E402
 from dsr_diff_ros.data.shared import shared_path  # noqa: E402
 from dsr_diff_ros.evaluation.baselines import bicubic, dtf, guided  # noqa: E402
@@ -67,6 +68,8 @@ def main() -> int:
     ap.add_argument("--every", type=int, default=4)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--fatten", type=int, default=2, help="foreground fattening of the native frames (px)")
+    ap.add_argument("--shift", default="0,0", help="DX,DY: the colour moves by this many px against the depth "
+                    "(the real Kinect frames: depth ~1 px below and ~0.5 px right of the colour, i.e. -0.5,-1)")
     ap.add_argument("--data", default=str(shared_path() or ""))
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "kinect_like_tune.json"))
     a = ap.parse_args()
@@ -78,10 +81,12 @@ def main() -> int:
     scales = [float(s) for s in a.scales.split(",")]
     peers = {"bicubic": bicubic, "guided": guided, "dtf": dtf}
     rows = []
-    for name, rgb, hr in tune_frames(root, a.every, start=1):
+    dx, dy = (float(v) for v in a.shift.split(","))
+    for name, rgb0, hr in tune_frames(root, a.every, start=1):
+        rgb = degrade_colour(rgb0, ColourModel(shift_px=(dx, dy)), np.random.default_rng(0)) if dx or dy else rgb0
         r = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
         for k in range(a.draws):
-            gt = kinect_native(hr, rgb, np.random.default_rng(frame_seed("kinect_like", name, k)), a.fatten)
+            gt = kinect_native(hr, rgb0, np.random.default_rng(frame_seed("kinect_like", name, k)), a.fatten)
             for s in scales:
                 lr = make_lr(gt, s, "sensor", frame_seed("kinect_like_lr", name, k, s))
                 d = torch.from_numpy(lr)[None, None]
@@ -103,7 +108,7 @@ def main() -> int:
                               for c in cols}
         print(f"x{s:g}: " + "  ".join(f"{c} {v['rmse']:.2f} ({v['vs_bicubic']:.3f})"
                                        for c, v in summary[f"x{s:g}"].items()))
-    Path(a.out).write_text(json.dumps({"experts": list(experts), "draws": a.draws, "every": a.every, "fatten": a.fatten,
+    Path(a.out).write_text(json.dumps({"experts": list(experts), "draws": a.draws, "every": a.every, "fatten": a.fatten, "shift": [dx, dy],
                                        "summary": summary, "rows": rows}, indent=1))
     print(f"wrote {a.out}")
     return 0

@@ -85,6 +85,10 @@ class Upscaler:
     filled with the nearest valid pixel and goes on as a hole-free frame; the experts learnt sensors' holes, not
     half an image missing (``bench/calibrate_hole_fill.py``). The JSON sets it as ``"hole_fill": {"max_valid": V}``
     (default 0: never); ``fill_holes=False`` still blanks the output where the input had no depth nearby.
+    With a self-ensemble (2+ copies), a frame that keeps its holes and has fewer than ``hole_hedge_max_valid`` of
+    its LR pixels valid is *hedged*: every second copy runs on the frame nearest-filled (routed as hole-free), so
+    the output averages the expert for its holes and the hole-free path at the cost of the same passes (JSON
+    ``"hole_fill": {"max_valid": V, "hedge_max_valid": H}``; default 0: never).
     """
 
     def __init__(self, model: torch.nn.Module, config: dict, device: torch.device, precision: str = "auto",
@@ -93,7 +97,7 @@ class Upscaler:
                  clean_band_sigma: dict | None = None, holes: torch.nn.Module | None = None,
                  holes_max_valid: float = 0.999, holes_name: str = "sensor_holes",
                  holes_max_ratio: float = float("inf"), ensemble: int | None = None,
-                 hole_fill_max_valid: float = 0.0):
+                 hole_fill_max_valid: float = 0.0, hole_hedge_max_valid: float = 0.0):
         self.device = device
         self.config = config
         self.model_id = model_id
@@ -123,6 +127,9 @@ class Upscaler:
         self.hole_fill_max_valid = float(hole_fill_max_valid)
         if not 0.0 <= self.hole_fill_max_valid <= 1.0:
             raise ValueError(f"hole_fill_max_valid must be in [0, 1], got {hole_fill_max_valid}")
+        self.hole_hedge_max_valid = float(hole_hedge_max_valid)
+        if not 0.0 <= self.hole_hedge_max_valid <= 1.0:
+            raise ValueError(f"hole_hedge_max_valid must be in [0, 1], got {hole_hedge_max_valid}")
         self.clean_band_sigma = {str(k): float(v) for k, v in (clean_band_sigma or {}).items()}
         self.num_steps = int(model.cfg.timesteps)
         self.default_steps = int(config.get("default_steps", self.num_steps))
@@ -190,20 +197,21 @@ class Upscaler:
             holes, tag = load(hname)
             model_id += tag
         fill_spec = cfg.get("hole_fill") if experts else None
-        fill_valid = 0.0
+        fill_valid = hedge_valid = 0.0
         if fill_spec:
             try:
                 fill_valid = float(fill_spec["max_valid"])
-                if not 0.0 <= fill_valid <= 1.0:
+                hedge_valid = float(fill_spec.get("hedge_max_valid", 0.0))
+                if not (0.0 <= fill_valid <= 1.0 and 0.0 <= hedge_valid <= 1.0):
                     raise ValueError("max_valid outside [0, 1]")
-            except (KeyError, TypeError, ValueError):
-                raise WeightsError(f"{st.with_suffix('.json')}: hole_fill must be {{\"max_valid\": V in [0, 1]}}, "
-                                   f"got {fill_spec!r}") from None
-            model_id += f"+fill{fill_valid:g}"
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise WeightsError(f"{st.with_suffix('.json')}: hole_fill must be {{\"max_valid\": V in [0, 1], "
+                                   f"\"hedge_max_valid\": H in [0, 1] (optional)}}, got {fill_spec!r}") from None
+            model_id += f"+fill{fill_valid:g}" + (f"+hedge{hedge_valid:g}" if hedge_valid > 0 else "")
         return cls(model, cfg, dev, precision, model_id=model_id, clean=clean, clean_max_sigma=max_sigma,
                    clean_min_valid=min_valid, clean_bands=bands, clean_name=clean_name, clean_band_sigma=band_sigma,
                    holes=holes, holes_max_valid=holes_valid, holes_name=holes_name, holes_max_ratio=holes_ratio,
-                   ensemble=ensemble, hole_fill_max_valid=fill_valid)
+                   ensemble=ensemble, hole_fill_max_valid=fill_valid, hole_hedge_max_valid=hedge_valid)
 
     # -- inputs ------------------------------------------------------------------------------------------
     @staticmethod
@@ -262,13 +270,15 @@ class Upscaler:
         return t.expand(batch, -1, -1, -1)
 
     # -- experts ---------------------------------------------------------------------------------------------
-    def _fill_sparse(self, d: torch.Tensor) -> torch.Tensor:
-        """``d`` with the holes of each frame that has some but fewer than ``hole_fill_max_valid`` valid LR
-        pixels filled from the nearest valid one (the frame then routes and runs as hole-free); else ``d``."""
-        if self.hole_fill_max_valid <= 0:
+    def _fill_sparse(self, d: torch.Tensor, max_valid: float | None = None) -> torch.Tensor:
+        """``d`` with the holes of each frame that has some but fewer than ``max_valid`` (default
+        ``hole_fill_max_valid``) valid LR pixels filled from the nearest valid one (the frame then routes and runs
+        as hole-free); else ``d`` itself."""
+        max_valid = self.hole_fill_max_valid if max_valid is None else max_valid
+        if max_valid <= 0:
             return d
         share = ((d > 0) & torch.isfinite(d)).flatten(1).float().mean(1)
-        sel = (share > 0) & (share < self.hole_fill_max_valid)
+        sel = (share > 0) & (share < max_valid)
         if not sel.any():
             return d
         out = d.clone()
@@ -300,7 +310,8 @@ class Upscaler:
     @torch.inference_mode()
     def experts(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor) -> list[str]:
         """Which expert each frame goes to: "sensor", the clean expert's label ("clean" unless its JSON entry
-        has a "name"), a clean band's label, or the holes expert's label (always "sensor" without the others)."""
+        has a "name"), a clean band's label, or the holes expert's label (always "sensor" without the others). With a
+        self-ensemble, a hedged frame (``hole_hedge_max_valid``) runs every second copy on the hole-free path too."""
         d, r, _ = self._to_tensors(depth_lr, rgb)
         d = self._fill_sparse(d)
         label = self._clean_expert(d, r)[0]
@@ -350,16 +361,24 @@ class Upscaler:
             if h is not None:
                 h = h.expand(d.shape[0], -1, -1, -1)
             masks = self._masks(p, d, r)   # each frame's expert, decided once
-            out, b = None, d.shape[0]
+            # the hedge: every second copy of a frame with holes runs on it nearest-filled (hole-free routing)
+            dh = self._fill_sparse(d, self.hole_hedge_max_valid) if n > 1 and h is None else d
+            mh = self._masks(self.model.prepare(dh, r), dh, r) if dh is not d else masks
+            out, b, k = None, d.shape[0], 0
             # self-ensemble: flipped / transposed copies (model/ensemble.py), those of one orientation stacked
             # along the batch (GRN gives every frame of a batch the same noise, so stacking changes no output)
             for run in batches(n, self.ensemble_batch):
+                src = [(dh, mh) if (k + j) % 2 else (d, masks) for j in range(len(run))]
+                k += len(run)
+
                 def stack(t: torch.Tensor) -> torch.Tensor:
                     return run[0][0](t) if len(run) == 1 else torch.cat([fwd(t) for fwd, _ in run])
-                dv, rv = stack(d).contiguous(), stack(r).contiguous(memory_format=torch.channels_last)
+                dv = (run[0][0](src[0][0]) if len(run) == 1 else
+                      torch.cat([fwd(x) for (fwd, _), (x, _) in zip(run, src)])).contiguous()
+                rv = stack(r).contiguous(memory_format=torch.channels_last)
                 pv = p if dv is d and rv is r else self.model.prepare(dv, rv)   # identity: already prepared
                 zv, hv = (stack(t) if t is not None else None for t in (z, h))
-                mv = tuple(m.repeat(len(run)) for m in masks)
+                mv = tuple(torch.cat([m[i] for _, m in src]) for i in range(2))
 
                 def forward(m):
                     zm = m.guidance_gt(pv, hv) if hv is not None else zv

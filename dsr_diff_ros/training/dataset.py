@@ -90,6 +90,9 @@ class BatchSpec:
     #                               shadows, dark surfaces, blobs; 15-30 %) before any degradation, the target
     #                               staying dense: the bicubic protocol on ground truth with holes then leaves
     #                               half the LR empty (its support dilates every hole), which the model must fill
+    p_hr_holes_sparse: float = 0.0  # share of those samples whose target keeps the holes (the loss then sees only
+    #                               what the sensor measured, as benchmarks whose ground truth has holes score: the
+    #                               rims of the grown LR holes rather than the holes' interiors)
     fatten_px: tuple = (1, 1, 2)  # the fattening's width (HR px), drawn uniformly from these (or one number)
     p_dihedral: float = 0.0       # share of samples also turned upside down and/or transposed (the other grid
     #                               symmetries, which the self-ensemble feeds the network at run time)
@@ -215,6 +218,8 @@ class TrainingBatches(Dataset):
         if hr_holes and s.p_hr_holes and rng.random() < s.p_hr_holes:   # (no draw when 0: same stream)
             a = d.size / (640 * 480)                                     # blobs as many per area as on a frame
             holes = kinect_holes(d, rgb, rng, n_blobs=(int(3 * a), max(2, round(11 * a))))
+            if s.p_hr_holes_sparse and rng.random() < s.p_hr_holes_sparse:   # (no draw when 0: same stream)
+                d = np.where(holes, 0, d).astype(np.float32)                  # a target with the holes
 
         def src(target: np.ndarray) -> np.ndarray:   # what the sensor / protocol sees
             return target if holes is None else np.where(holes, 0, target).astype(np.float32)

@@ -149,14 +149,19 @@ def set_default_ensemble(main: str | Path, ensemble: int, calibration: dict | No
     return Path(js)
 
 
-def set_hole_fill(main: str | Path, max_valid: float, calibration: dict | None = None) -> Path:
-    """Store ``"hole_fill": {"max_valid": V}`` in ``main``'s JSON: frames with fewer than V of their LR pixels valid
-    are hole-filled (nearest valid pixel) before routing (``inference.Upscaler``); 0 turns it off; ``calibration``
-    (how V was chosen) is stored beside."""
-    if not 0.0 <= float(max_valid) <= 1.0:
-        raise ValueError(f"max_valid must be in [0, 1], got {max_valid}")
+def set_hole_fill(main: str | Path, max_valid: float, calibration: dict | None = None,
+                  hedge_max_valid: float = 0.0) -> Path:
+    """Store ``"hole_fill": {"max_valid": V, "hedge_max_valid": H}`` in ``main``'s JSON: frames with fewer than V of
+    their LR pixels valid are hole-filled (nearest valid pixel) before routing, and with a self-ensemble the other
+    frames with fewer than H valid run every second copy hole-filled (``inference.Upscaler``); 0 turns either off;
+    ``calibration`` (how they were chosen) is stored beside."""
+    for nm, v in (("max_valid", max_valid), ("hedge_max_valid", hedge_max_valid)):
+        if not 0.0 <= float(v) <= 1.0:
+            raise ValueError(f"{nm} must be in [0, 1], got {v}")
     _, js = paths_for(main)
     meta = json.loads(Path(js).read_text())
-    meta["hole_fill"] = {"max_valid": float(max_valid), **({"calibration": calibration} if calibration else {})}
+    meta["hole_fill"] = {"max_valid": float(max_valid),
+                         **({"hedge_max_valid": float(hedge_max_valid)} if hedge_max_valid else {}),
+                         **({"calibration": calibration} if calibration else {})}
     Path(js).write_text(json.dumps(meta, indent=2))
     return Path(js)

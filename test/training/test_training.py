@@ -504,6 +504,25 @@ def test_hr_holes_empty_part_of_the_input_and_keep_the_target_dense():
     assert valid.min() >= 0.25 and valid.mean() < 0.9
 
 
+def test_hr_holes_sparse_keeps_the_holes_in_the_target_only_for_that_share():
+    """p_hr_holes_sparse: the target of those samples has exactly the holes the protocol saw (the loss, masked to
+    valid ground truth, then scores what a benchmark with holey ground truth scores); 0 keeps every target dense
+    and draws nothing (earlier recipes replay the same batches)."""
+    from dsr_diff_ros.training.trainer import mix_overrides
+
+    base = dict(batch=8, patch=128, p_synthetic=1.0, bank_size=4, p_bicubic=1.0, p_noisy_bicubic=0.0,
+                p_hr_holes=1.0)
+    dense = TrainingBatches(BatchSpec(**base), seed=2)[0]
+    zero = TrainingBatches(BatchSpec(**base, p_hr_holes_sparse=0.0), seed=2)[0]
+    torch.testing.assert_close(dense["depth_lr"], zero["depth_lr"], rtol=0, atol=0)
+    sparse = TrainingBatches(BatchSpec(**base, p_hr_holes_sparse=1.0), seed=2)[0]
+    gone = (sparse["depth_hr"] == 0).flatten(1).float().mean(1)
+    assert (gone > 0.01).all() and gone.max() < 0.75
+    lr_hr = torch.nn.functional.interpolate((sparse["depth_lr"] > 0).float(), size=sparse["depth_hr"].shape[-2:])
+    assert ((sparse["depth_hr"] == 0) & (lr_hr > 0)).float().mean() < 0.02   # target holes lie in the LR holes
+    assert mix_overrides({"p_hr_holes_sparse": 0.5}) == {"p_hr_holes_sparse": 0.5}
+
+
 def test_kinect_holes_cover_what_a_kinect_loses():
     from dsr_diff_ros.data.degradations import kinect_holes
     from dsr_diff_ros.data.synthetic import SceneGenerator
