@@ -251,6 +251,9 @@ def test_the_hedge_runs_every_second_self_ensemble_copy_of_a_frame_with_holes_ho
     out = up.upscale(d, r, ensemble=4)
     torch.testing.assert_close(out[0], before.upscale(d, r, ensemble=4)[0], rtol=0, atol=0)
     torch.testing.assert_close(out[1, 0], torch.from_numpy(up.upscale(holey, rgb, ensemble=4)), rtol=0, atol=1e-6)
+    one_by_one = up.upscale(d, r, ensemble=8)
+    up.ensemble_batch = 4                                                # the GPU's stacking of copies
+    torch.testing.assert_close(up.upscale(d, r, ensemble=8), one_by_one, rtol=0, atol=1e-5)
     js = tmp_path / "main.json"
     meta = json.loads(js.read_text())
     for bad in ({"max_valid": 0.5, "hedge_max_valid": -1}, {"max_valid": 0.5, "hedge_max_valid": "x"}):

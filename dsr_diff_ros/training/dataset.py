@@ -93,6 +93,9 @@ class BatchSpec:
     p_hr_holes_sparse: float = 0.0  # share of those samples whose target keeps the holes (the loss then sees only
     #                               what the sensor measured, as benchmarks whose ground truth has holes score: the
     #                               rims of the grown LR holes rather than the holes' interiors)
+    fill_below: float = 0.0       # an LR input with fewer valid pixels than this share is nearest-filled, as
+    #                               ``Upscaler(hole_fill_max_valid=)`` fills it at run time (the hole-free experts'
+    #                               input then; 0: never)
     fatten_px: tuple = (1, 1, 2)  # the fattening's width (HR px), drawn uniformly from these (or one number)
     p_dihedral: float = 0.0       # share of samples also turned upside down and/or transposed (the other grid
     #                               symmetries, which the self-ensemble feeds the network at run time)
@@ -247,6 +250,8 @@ class TrainingBatches(Dataset):
             p_col = s.p_colour_sensor
         if holes is not None and (lr > 0).mean() < 0.25:   # the holes left too little input: this sample has none
             return self._degrade(rgb0, d0, scale, rng, hr_holes=False)
+        if 0 < (lr > 0).mean() < s.fill_below:
+            lr = fill_nearest(lr)
         if rng.random() < p_col:
             rgb = degrade_colour(rgb, random_colour(rng, s.max_shift), rng)
         return rgb, d, lr.astype(np.float32)

@@ -523,6 +523,20 @@ def test_hr_holes_sparse_keeps_the_holes_in_the_target_only_for_that_share():
     assert mix_overrides({"p_hr_holes_sparse": 0.5}) == {"p_hr_holes_sparse": 0.5}
 
 
+def test_fill_below_fills_the_sparse_inputs_as_the_upscaler_does():
+    """fill_below: an LR input with fewer valid pixels than that share arrives nearest-filled (the run-time
+    ``hole_fill``); inputs with more keep their holes; the target is untouched."""
+    base = dict(batch=8, patch=128, p_synthetic=1.0, bank_size=4, p_bicubic=1.0, p_noisy_bicubic=0.0,
+                p_hr_holes=1.0, p_x4=0.0, scale_range=(8.0, 8.0))
+    holey = TrainingBatches(BatchSpec(**base), seed=3)[0]
+    filled = TrainingBatches(BatchSpec(**base, fill_below=0.5), seed=3)[0]
+    before = (holey["depth_lr"] > 0).flatten(1).float().mean(1)
+    after = (filled["depth_lr"] > 0).flatten(1).float().mean(1)
+    assert (before < 0.5).any() and (before >= 0.5).any()
+    assert (after[before < 0.5] == 1).all() and torch.equal(after[before >= 0.5], before[before >= 0.5])
+    torch.testing.assert_close(filled["depth_hr"], holey["depth_hr"], rtol=0, atol=0)
+
+
 def test_kinect_holes_cover_what_a_kinect_loses():
     from dsr_diff_ros.data.degradations import kinect_holes
     from dsr_diff_ros.data.synthetic import SceneGenerator
