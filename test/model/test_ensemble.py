@@ -1,5 +1,6 @@
 """Geometric self-ensemble: the eight grid symmetries and their inverses, the Upscaler's mean over them (default from
 the weights' JSON), and what it buys on a real scene."""
+import copy
 import json
 import shutil
 
@@ -60,6 +61,9 @@ def test_upscale_is_the_mean_over_the_transformed_inputs(up, frame):
     rgb, lr = frame
     d = torch.from_numpy(lr)[None, None]
     r = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
+    if (lr > 0).mean() < up.hole_hedge_max_valid:   # the hedge would fill every second copy (test/test_experts.py)
+        up = copy.copy(up)
+        up.hole_hedge_max_valid = 0.0
     for n in (2, 8):
         want = torch.stack([inv(up.upscale(fwd(d).contiguous(), fwd(r).contiguous(), ensemble=1))
                             for fwd, inv in transforms(n)]).mean(0)
