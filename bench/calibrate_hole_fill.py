@@ -68,6 +68,15 @@ def inputs(name: str, rgb: np.ndarray, hr: np.ndarray, s: float):
     return [(kind, lr, gt) for kind, lr, gt in out if (lr == 0).any() and (lr > 0).any()]
 
 
+def tune_inputs(root, every: int, scales: str):
+    """(frame name, rgb, scale, kind, lr, gt) for every tune frame (``tune_frames(root, every, start=1)``), scale
+    of ``scales`` ("4,8,16") and input with holes of ``inputs``."""
+    for name, rgb, hr in tune_frames(root, every, start=1):
+        for s in (float(x) for x in scales.split(",")):
+            for kind, lr, gt in inputs(name, rgb, hr, s):
+                yield name, rgb, s, kind, lr, gt
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--every", type=int, default=4)
@@ -89,16 +98,14 @@ def main() -> int:
     if a.sensor:
         up.model.load_state_dict(load_weights(resolve_weights(a.sensor))[0].state_dict())
     rows = []
-    for name, rgb, hr in tune_frames(root, a.every, start=1):
-        for s in (float(x) for x in a.scales.split(",")):
-            for kind, lr, gt in inputs(name, rgb, hr, s):
-                p = up.model.prepare(torch.from_numpy(lr)[None, None], torch.from_numpy(rgb).permute(2, 0, 1)[None])
-                filled = fill_nearest(lr)
-                rows.append(dict(frame=name, scale=s, kind=kind, valid=float((lr > 0).mean()),
-                                 noise=float(image_noise(p.lr)[0]), expert=up.experts(lr, rgb)[0],
-                                 expert_filled=up.experts(filled, rgb)[0],
-                                 as_is=rmse_cm(up.upscale(lr, rgb), gt), filled=rmse_cm(up.upscale(filled, rgb), gt),
-                                 bicubic=rmse_cm(bicubic(lr, rgb), gt)))
+    for name, rgb, s, kind, lr, gt in tune_inputs(root, a.every, a.scales):
+        p = up.model.prepare(torch.from_numpy(lr)[None, None], torch.from_numpy(rgb).permute(2, 0, 1)[None])
+        filled = fill_nearest(lr)
+        rows.append(dict(frame=name, scale=s, kind=kind, valid=float((lr > 0).mean()),
+                         noise=float(image_noise(p.lr)[0]), expert=up.experts(lr, rgb)[0],
+                         expert_filled=up.experts(filled, rgb)[0],
+                         as_is=rmse_cm(up.upscale(lr, rgb), gt), filled=rmse_cm(up.upscale(filled, rgb), gt),
+                         bicubic=rmse_cm(bicubic(lr, rgb), gt)))
     kinds = sorted({r["kind"] for r in rows})
     table = {}
     print(f"{len(rows)} inputs; geometric mean (worst, inputs filled) of chosen / as-is RMSE when frames with fewer "

@@ -25,11 +25,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import rmse_cm, tune_root  # noqa: E402
-from calibrate_hole_fill import inputs  # noqa: E402
+from calibrate_hole_fill import tune_inputs  # noqa: E402
 from dsr_diff_ros import Upscaler  # noqa: E402
 from dsr_diff_ros.data.shared import shared_path  # noqa: E402
 from dsr_diff_ros.evaluation.baselines import bicubic  # noqa: E402
-from dsr_diff_ros.training.trainer import tune_frames  # noqa: E402
 
 GRID = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0)
 MAX_WORSE = 1.005
@@ -51,17 +50,15 @@ def main() -> int:
     up = Upscaler.from_pretrained(device="cpu", ensemble=a.ensemble)
     fill = up.hole_fill_max_valid
     rows = []
-    for name, rgb, hr in tune_frames(root, a.every, start=1):
-        for s in (float(x) for x in a.scales.split(",")):
-            for kind, lr, gt in inputs(name, rgb, hr, s):
-                valid = float((lr > 0).mean())
-                if valid < fill:   # filled and run hole-free anyway: the hedge does not reach them
-                    continue
-                up.hole_hedge_max_valid = 0.0
-                as_is = rmse_cm(up.upscale(lr, rgb), gt)
-                up.hole_hedge_max_valid = 1.0
-                rows.append(dict(frame=name, scale=s, kind=kind, valid=valid, as_is=as_is,
-                                 hedged=rmse_cm(up.upscale(lr, rgb), gt), bicubic=rmse_cm(bicubic(lr, rgb), gt)))
+    for name, rgb, s, kind, lr, gt in tune_inputs(root, a.every, a.scales):
+        valid = float((lr > 0).mean())
+        if valid < fill:   # filled and run hole-free anyway: the hedge does not reach them
+            continue
+        up.hole_hedge_max_valid = 0.0
+        as_is = rmse_cm(up.upscale(lr, rgb), gt)
+        up.hole_hedge_max_valid = 1.0
+        rows.append(dict(frame=name, scale=s, kind=kind, valid=valid, as_is=as_is,
+                         hedged=rmse_cm(up.upscale(lr, rgb), gt), bicubic=rmse_cm(bicubic(lr, rgb), gt)))
     kinds = sorted({r["kind"] for r in rows})
     scales = sorted({r["scale"] for r in rows})
     table, score = {}, {}

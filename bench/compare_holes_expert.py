@@ -20,12 +20,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import rmse_cm, tune_root  # noqa: E402
-from calibrate_hole_fill import inputs  # noqa: E402
+from calibrate_hole_fill import tune_inputs  # noqa: E402
 from dsr_diff_ros import Upscaler  # noqa: E402
 from dsr_diff_ros.data.shared import shared_path  # noqa: E402
 from dsr_diff_ros.inference import resolve_weights  # noqa: E402
 from dsr_diff_ros.model.checkpoint import load_weights  # noqa: E402
-from dsr_diff_ros.training.trainer import tune_frames  # noqa: E402
 
 
 def main() -> int:
@@ -45,14 +44,13 @@ def main() -> int:
     shipped = {k: v.clone() for k, v in up.holes.state_dict().items()}
     cands = {c: load_weights(resolve_weights(c))[0].state_dict() for c in a.candidates}
     logs: dict = {}
-    for name, rgb, hr in tune_frames(root, a.every, start=1):
-        for s in (float(x) for x in a.scales.split(",")):
-            for kind, lr, gt in inputs(name, rgb, hr, s):
-                up.holes.load_state_dict(shipped)
-                ref = rmse_cm(up.upscale(lr, rgb), gt)
-                for c, sd in cands.items():
-                    up.holes.load_state_dict(sd)
-                    logs.setdefault(c, {}).setdefault(f"{kind} x{s:g}", []).append(np.log(rmse_cm(up.upscale(lr, rgb), gt) / ref))
+    for _, rgb, s, kind, lr, gt in tune_inputs(root, a.every, a.scales):
+        up.holes.load_state_dict(shipped)
+        ref = rmse_cm(up.upscale(lr, rgb), gt)
+        for c, sd in cands.items():
+            up.holes.load_state_dict(sd)
+            err = rmse_cm(up.upscale(lr, rgb), gt)
+            logs.setdefault(c, {}).setdefault(f"{kind} x{s:g}", []).append(np.log(err / ref))
     up.holes.load_state_dict(shipped)
     for c, per in logs.items():
         every = [x for v in per.values() for x in v]

@@ -108,8 +108,8 @@ def main() -> int:
                               for c in cols}
         print(f"x{s:g}: " + "  ".join(f"{c} {v['rmse']:.2f} ({v['vs_bicubic']:.3f})"
                                        for c, v in summary[f"x{s:g}"].items()))
-    Path(a.out).write_text(json.dumps({"experts": list(experts), "draws": a.draws, "every": a.every, "fatten": a.fatten, "shift": [dx, dy],
-                                       "summary": summary, "rows": rows}, indent=1))
+    Path(a.out).write_text(json.dumps({"experts": list(experts), "draws": a.draws, "every": a.every, "fatten": a.fatten,
+                                       "shift": [dx, dy], "summary": summary, "rows": rows}, indent=1))
     print(f"wrote {a.out}")
     return 0
 
