@@ -89,6 +89,10 @@ class Upscaler:
     its LR pixels valid is *hedged*: every second copy runs on the frame nearest-filled (routed as hole-free), so
     the output averages the expert for its holes and the hole-free path at the cost of the same passes (JSON
     ``"hole_fill": {"max_valid": V, "hedge_max_valid": H}``; default 0: never).
+    A fourth expert (optional), ``sparse``, takes the frames that run hole-filled (either way) and had fewer than
+    ``sparse_max_valid`` of their LR pixels valid, in calls whose ratio is above ``sparse_min_ratio``, whatever their
+    noise: half an image filled from its nearest pixels, which the hole-free experts did not learn. JSON:
+    ``"sparse_expert": {"weights": NAME, "max_valid": V, "min_ratio": R, "name": LABEL}``.
     """
 
     def __init__(self, model: torch.nn.Module, config: dict, device: torch.device, precision: str = "auto",
@@ -97,7 +101,9 @@ class Upscaler:
                  clean_band_sigma: dict | None = None, holes: torch.nn.Module | None = None,
                  holes_max_valid: float = 0.999, holes_name: str = "sensor_holes",
                  holes_max_ratio: float = float("inf"), ensemble: int | None = None,
-                 hole_fill_max_valid: float = 0.0, hole_hedge_max_valid: float = 0.0):
+                 hole_fill_max_valid: float = 0.0, hole_hedge_max_valid: float = 0.0,
+                 sparse: torch.nn.Module | None = None, sparse_max_valid: float = 0.0, sparse_min_ratio: float = 1.0,
+                 sparse_name: str = "sparse"):
         self.device = device
         self.config = config
         self.model_id = model_id
@@ -118,10 +124,15 @@ class Upscaler:
         self.holes_max_ratio = float(holes_max_ratio)
         if not self.holes_max_ratio > 1:
             raise ValueError(f"holes_max_ratio must be > 1, got {holes_max_ratio}")
-        for m in [clean, holes] + [m for *_, m in self.clean_bands]:
+        self.sparse = ready(sparse) if sparse is not None else None
+        self.sparse_max_valid, self.sparse_name = float(sparse_max_valid), str(sparse_name)
+        self.sparse_min_ratio = float(sparse_min_ratio)
+        if not 0.0 <= self.sparse_max_valid <= 1.0:
+            raise ValueError(f"sparse_max_valid must be in [0, 1], got {sparse_max_valid}")
+        for m in [clean, holes, sparse] + [m for *_, m in self.clean_bands]:
             if m is not None and (m.cfg.unshuffle, m.cfg.z_ch, m.cfg.timesteps) != (
                     model.cfg.unshuffle, model.cfg.z_ch, model.cfg.timesteps):
-                raise WeightsError("the clean and holes experts must share the working grid, prior channels and "
+                raise WeightsError("the clean, holes and sparse experts must share the working grid, prior channels and "
                                    "steps of the model")
         self.clean_max_sigma, self.clean_min_valid = float(clean_max_sigma), float(clean_min_valid)
         self.hole_fill_max_valid = float(hole_fill_max_valid)
@@ -208,10 +219,25 @@ class Upscaler:
                 raise WeightsError(f"{st.with_suffix('.json')}: hole_fill must be {{\"max_valid\": V in [0, 1], "
                                    f"\"hedge_max_valid\": H in [0, 1] (optional)}}, got {fill_spec!r}") from None
             model_id += f"+fill{fill_valid:g}" + (f"+hedge{hedge_valid:g}" if hedge_valid > 0 else "")
+        sparse, sparse_valid, sparse_ratio, sparse_name = None, 0.0, 1.0, "sparse"
+        sspec = cfg.get("sparse_expert") if experts else None
+        if sspec:
+            try:
+                sname, sparse_valid = str(sspec["weights"]), float(sspec["max_valid"])
+                sparse_ratio, sparse_name = float(sspec.get("min_ratio", 1.0)), str(sspec.get("name", sparse_name))
+                if not 0.0 <= sparse_valid <= 1.0:
+                    raise ValueError("max_valid outside [0, 1]")
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise WeightsError(f"{st.with_suffix('.json')}: sparse_expert must be {{\"weights\": NAME, "
+                                   f"\"max_valid\": V in [0, 1], \"min_ratio\": R, \"name\": LABEL}}, "
+                                   f"got {sspec!r}") from None
+            sparse, tag = load(sname)
+            model_id += tag + f"+sparse{sparse_valid:g}"
         return cls(model, cfg, dev, precision, model_id=model_id, clean=clean, clean_max_sigma=max_sigma,
                    clean_min_valid=min_valid, clean_bands=bands, clean_name=clean_name, clean_band_sigma=band_sigma,
                    holes=holes, holes_max_valid=holes_valid, holes_name=holes_name, holes_max_ratio=holes_ratio,
-                   ensemble=ensemble, hole_fill_max_valid=fill_valid, hole_hedge_max_valid=hedge_valid)
+                   ensemble=ensemble, hole_fill_max_valid=fill_valid, hole_hedge_max_valid=hedge_valid,
+                   sparse=sparse, sparse_max_valid=sparse_valid, sparse_min_ratio=sparse_ratio, sparse_name=sparse_name)
 
     # -- inputs ------------------------------------------------------------------------------------------
     @staticmethod
@@ -270,21 +296,26 @@ class Upscaler:
         return t.expand(batch, -1, -1, -1)
 
     # -- experts ---------------------------------------------------------------------------------------------
-    def _fill_sparse(self, d: torch.Tensor, max_valid: float | None = None) -> torch.Tensor:
-        """``d`` with the holes of each frame that has some but fewer than ``max_valid`` (default
+    def _fill_sparse(self, d: torch.Tensor, max_valid: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(``d`` with the holes of each frame that has some but fewer than ``max_valid`` (default
         ``hole_fill_max_valid``) valid LR pixels filled from the nearest valid one (the frame then routes and runs
-        as hole-free); else ``d`` itself."""
+        as hole-free), else ``d`` itself; (B,) bool: the frames filled, for the sparse expert)."""
         max_valid = self.hole_fill_max_valid if max_valid is None else max_valid
-        if max_valid <= 0:
-            return d
-        share = ((d > 0) & torch.isfinite(d)).flatten(1).float().mean(1)
+        share = _valid_share(d)
         sel = (share > 0) & (share < max_valid)
         if not sel.any():
-            return d
+            return d, sel
         out = d.clone()
         for i in torch.nonzero(sel).flatten().tolist():
             out[i, 0] = torch.from_numpy(fill_nearest(d[i, 0].float().cpu().numpy())).to(d.device, d.dtype)
-        return out
+        return out, sel
+
+    def _sparse_mask(self, filled: torch.Tensor, share: torch.Tensor, d: torch.Tensor, r: torch.Tensor):
+        """(B,) bool: frames for the sparse expert: run filled, fewer than ``sparse_max_valid`` valid LR pixels as
+        given (``share``), a ratio above ``sparse_min_ratio``."""
+        if self.sparse is None or upscale_ratio(d.shape[-2:], r.shape[-2:]) <= self.sparse_min_ratio:
+            return torch.zeros_like(filled)
+        return filled & (share < self.sparse_max_valid)
 
     def _clean_expert(self, d: torch.Tensor, r: torch.Tensor) -> tuple[str, torch.nn.Module | None]:
         """(label, module) of the clean expert for this call's ratio: the first band that holds it, else ``clean``."""
@@ -299,32 +330,37 @@ class Upscaler:
         max_sigma = self.clean_band_sigma.get(label, self.clean_max_sigma)
         return (image_noise(p.lr) <= max_sigma) & (valid >= self.clean_min_valid)
 
-    def _masks(self, p, d: torch.Tensor, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B,) bool each: frames that go to the clean expert of this call's ratio, and to the holes expert (not
-        clean, fewer valid LR pixels than holes_max_valid, the ratio at most holes_max_ratio)."""
-        clean = self._clean_mask(p, self._clean_expert(d, r)[0])
+    def _masks(self, p, d: torch.Tensor, r: torch.Tensor, sparse: torch.Tensor | None = None):
+        """(B,) bool each: frames that go to the clean expert of this call's ratio, to the holes expert (not
+        clean, fewer valid LR pixels than holes_max_valid, the ratio at most holes_max_ratio) and to the sparse
+        expert (``sparse``, from ``_sparse_mask``; it takes precedence)."""
+        sparse = torch.zeros(d.shape[0], dtype=torch.bool, device=d.device) if sparse is None else sparse
+        clean = self._clean_mask(p, self._clean_expert(d, r)[0]) & ~sparse
         if self.holes is None or upscale_ratio(d.shape[-2:], r.shape[-2:]) > self.holes_max_ratio:
-            return clean, torch.zeros_like(clean)
-        return clean, ~clean & (p.lr[:, 1].flatten(1).mean(1) < self.holes_max_valid)
+            return clean, torch.zeros_like(clean), sparse
+        return clean, ~clean & ~sparse & (p.lr[:, 1].flatten(1).mean(1) < self.holes_max_valid), sparse
 
     @torch.inference_mode()
     def experts(self, depth_lr: ArrayOrTensor, rgb: ArrayOrTensor) -> list[str]:
         """Which expert each frame goes to: "sensor", the clean expert's label ("clean" unless its JSON entry
-        has a "name"), a clean band's label, or the holes expert's label (always "sensor" without the others). With a
-        self-ensemble, a hedged frame (``hole_hedge_max_valid``) runs every second copy on the hole-free path too."""
+        has a "name"), a clean band's label, the holes or the sparse expert's label (always "sensor" without the
+        others). With a self-ensemble, a hedged frame (``hole_hedge_max_valid``) runs every second copy on the
+        hole-free path too."""
         d, r, _ = self._to_tensors(depth_lr, rgb)
-        d = self._fill_sparse(d)
+        share = _valid_share(d)
+        d, filled = self._fill_sparse(d)
         label = self._clean_expert(d, r)[0]
-        clean, holes = self._masks(self.model.prepare(d, r), d, r)
-        return [label if c else self.holes_name if h else "sensor" for c, h in zip(clean.tolist(), holes.tolist())]
+        clean, holes, sparse = self._masks(self.model.prepare(d, r), d, r, self._sparse_mask(filled, share, d, r))
+        return [self.sparse_name if s else label if c else self.holes_name if h else "sensor"
+                for c, h, s in zip(clean.tolist(), holes.tolist(), sparse.tolist())]
 
     def _routed(self, p, d, r, fn, masks=None):
         """fn(model) -> a batch tensor, from each frame's expert (several run only when a batch mixes them).
-        ``masks``: (clean, holes) from ``_masks`` when already decided (the self-ensemble routes once)."""
+        ``masks``: (clean, holes, sparse) from ``_masks`` when already decided (the self-ensemble routes once)."""
         expert = self._clean_expert(d, r)[1]
-        clean, holes = masks if masks is not None else self._masks(p, d, r)
-        groups = [(m, sel) for m, sel in ((expert, clean), (self.holes, holes), (self.model, ~clean & ~holes))
-                  if sel.any()]
+        clean, holes, sparse = masks if masks is not None else self._masks(p, d, r)
+        groups = [(m, sel) for m, sel in ((expert, clean), (self.holes, holes), (self.sparse, sparse),
+                                          (self.model, ~clean & ~holes & ~sparse)) if sel.any()]
         if len(groups) == 1:
             return fn(groups[0][0])
         out = None
@@ -347,23 +383,25 @@ class Upscaler:
         n = self._ensemble(ensemble)
         with self._autocast():
             p0 = self.model.prepare(d, r)   # the input as given: its support blanks the output (fill_holes=False)
-            df = self._fill_sparse(d)
+            share = _valid_share(d)
+            df, filled = self._fill_sparse(d)
             p, d = (p0 if df is d else self.model.prepare(df, r)), df
             z = self._guidance_in(guidance, d.shape[0]) if guidance is not None else None
             h = None
             if depth_hr is not None:
                 h = torch.as_tensor(depth_hr, dtype=torch.float32, device=self.device)
                 h = h.reshape(1, 1, *h.shape[-2:]) if h.ndim == 2 else h
+            masks = self._masks(p, d, r, self._sparse_mask(filled, share, d, r))   # each frame's expert, decided once
             if prior_only:   # GRN's prior, or GGN's from the HR ground truth (oracle)
                 z = self._routed(p, d, r, lambda m: m.guidance_gt(p, h) if h is not None else
-                                 m.guidance(p, self._steps(steps), seed=seed)).float()
+                                 m.guidance(p, self._steps(steps), seed=seed), masks).float()
                 return z[0].cpu().numpy() if numpy_io else z
             if h is not None:
                 h = h.expand(d.shape[0], -1, -1, -1)
-            masks = self._masks(p, d, r)   # each frame's expert, decided once
             # the hedge: every second copy of a frame with holes runs on it nearest-filled (hole-free routing)
-            dh = self._fill_sparse(d, self.hole_hedge_max_valid) if n > 1 and h is None else d
-            mh = self._masks(self.model.prepare(dh, r), dh, r) if dh is not d else masks
+            dh, hedged = self._fill_sparse(d, self.hole_hedge_max_valid) if n > 1 and h is None else (d, filled)
+            mh = (self._masks(self.model.prepare(dh, r), dh, r, self._sparse_mask(filled | hedged, share, d, r))
+                  if dh is not d else masks)
             out, b, k = None, d.shape[0], 0
             # self-ensemble: flipped / transposed copies (model/ensemble.py), those of one orientation stacked
             # along the batch (GRN gives every frame of a batch the same noise, so stacking changes no output)
@@ -378,7 +416,7 @@ class Upscaler:
                 rv = stack(r).contiguous(memory_format=torch.channels_last)
                 pv = p if dv is d and rv is r else self.model.prepare(dv, rv)   # identity: already prepared
                 zv, hv = (stack(t) if t is not None else None for t in (z, h))
-                mv = tuple(torch.cat([m[i] for _, m in src]) for i in range(2))
+                mv = tuple(torch.cat([m[i] for _, m in src]) for i in range(3))
 
                 def forward(m):
                     zm = m.guidance_gt(pv, hv) if hv is not None else zv
@@ -442,6 +480,11 @@ class Upscaler:
     def __repr__(self) -> str:
         return (f"Upscaler({self.model_id}, device={self.device}, precision={self.precision}, "
                 f"steps={self.default_steps}/{self.num_steps}, ensemble={self.default_ensemble})")
+
+
+def _valid_share(d: torch.Tensor) -> torch.Tensor:
+    """(B,) share of each frame's LR pixels with valid depth (> 0, finite)."""
+    return ((d > 0) & torch.isfinite(d)).flatten(1).float().mean(1)
 
 
 __all__ = ["Upscaler", "WeightsError", "resolve_weights", "select_device", "DEFAULT_WEIGHTS"]

@@ -264,6 +264,73 @@ def test_the_hedge_runs_every_second_self_ensemble_copy_of_a_frame_with_holes_ho
         Upscaler(_model(0), {}, torch.device("cpu"), hole_hedge_max_valid=2.0)
 
 
+def test_frames_run_hole_filled_go_to_the_sparse_expert_above_its_ratio(tmp_path):
+    """sparse_expert: a frame filled by hole_fill (or a hedged copy, when max_valid reaches the hedge) goes to the
+    sparse expert in calls above min_ratio, noisy or not, and gets exactly its output for the filled frame; at a
+    lower ratio, or with enough valid pixels, routing is unchanged; a re-export keeps the entry; bad entries are
+    refused."""
+    from dsr_diff_ros.evaluation.baselines import fill_nearest
+    from dsr_diff_ros.training.export import export_run, set_clean_expert, set_hole_fill, set_holes_expert, \
+        set_sparse_expert
+
+    for seed, name in ((0, "main"), (1, "clean"), (3, "holes"), (4, "sparse")):
+        save_weights(_model(seed), tmp_path / name)
+    set_clean_expert(tmp_path / "main", "clean", 2e-3)
+    set_holes_expert(tmp_path / "main", "holes", 0.999)
+    set_hole_fill(tmp_path / "main", 0.5, hedge_max_valid=0.999)
+    before = Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    with pytest.raises(FileNotFoundError, match="nope"):
+        set_sparse_expert(tmp_path / "main", "nope", 0.5)
+    with pytest.raises(ValueError, match="max_valid"):
+        set_sparse_expert(tmp_path / "main", "sparse", 1.5)
+    set_sparse_expert(tmp_path / "main", "sparse", 0.5, min_ratio=5.66, calibration={"frames": 1})
+    up = Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    only = Upscaler.from_pretrained(tmp_path / "sparse", device="cpu", experts=False)
+    assert "+sparse@" in up.model_id and up.sparse_max_valid == 0.5 and up.sparse_min_ratio == 5.66
+    plane, noisy, holey, rgb = _inputs()
+    rgb8 = np.repeat(np.repeat(rgb, 2, 0), 2, 1)                       # x8
+    sparse, noisy_sparse = plane.copy(), noisy.copy()
+    sparse[:, :24] = noisy_sparse[:, :24] = 0                           # 60 % missing
+    assert up.experts(sparse, rgb) == ["clean"]                          # x4: as before
+    np.testing.assert_array_equal(up.upscale(sparse, rgb), before.upscale(sparse, rgb))
+    assert up.experts(sparse, rgb8) == ["sparse"] and up.experts(noisy_sparse, rgb8) == ["sparse"]
+    assert up.experts(holey, rgb8) == before.experts(holey, rgb8) and up.experts(plane, rgb8) == ["clean"]
+    np.testing.assert_array_equal(up.upscale(sparse, rgb8, ensemble=1),
+                                  only.upscale(fill_nearest(sparse), rgb8, ensemble=1))
+    np.testing.assert_array_equal(up.guidance(noisy_sparse, rgb8), only.guidance(fill_nearest(noisy_sparse), rgb8))
+    for x in (plane, noisy, holey):   # hedged copies of 0.8-valid frames stay off it (max_valid 0.5)
+        np.testing.assert_array_equal(up.upscale(x, rgb8, ensemble=2), before.upscale(x, rgb8, ensemble=2))
+    d = torch.from_numpy(np.stack([plane, sparse, noisy]))[:, None]
+    r = torch.from_numpy(np.stack([rgb8] * 3)).permute(0, 3, 1, 2).float() / 255
+    assert up.experts(d, r) == ["clean", "sparse", "sensor"]
+    out = up.upscale(d, r, ensemble=2)
+    ref = before.upscale(d, r, ensemble=2)
+    torch.testing.assert_close(out[[0, 2]], ref[[0, 2]], rtol=0, atol=0)
+    torch.testing.assert_close(out[1, 0], torch.from_numpy(only.upscale(fill_nearest(sparse), rgb8, ensemble=2)),
+                               rtol=0, atol=1e-6)
+    # max_valid up to the hedge: the filled copies of a hedged frame go to it too, the others keep their expert
+    set_sparse_expert(tmp_path / "main", "sparse", 0.999, min_ratio=5.66)
+    wide = Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    assert wide.experts(holey, rgb8) == before.experts(holey, rgb8)
+    as_is = before.upscale(holey, rgb8, ensemble=1)
+    flipped = only.upscale(fill_nearest(holey)[:, ::-1].copy(), rgb8[:, ::-1].copy(), ensemble=1)[:, ::-1]
+    np.testing.assert_allclose(wide.upscale(holey, rgb8, ensemble=2), (as_is + flipped) / 2, rtol=0, atol=1e-6)
+    # a re-export of the main weights keeps the routing
+    run = tmp_path / "run"
+    run.mkdir()
+    save_weights(_model(5), run / "stage2")
+    export_run(run, "main", dest_dir=tmp_path)
+    meta = json.loads((tmp_path / "main.json").read_text())
+    assert meta["sparse_expert"]["weights"] == "sparse" and meta["hole_fill"]["max_valid"] == 0.5
+    js = tmp_path / "main.json"
+    for bad in ({"weights": "sparse"}, {"weights": "sparse", "max_valid": 2}, "sparse"):
+        js.write_text(json.dumps({**meta, "sparse_expert": bad}))
+        with pytest.raises(WeightsError, match="sparse_expert"):
+            Upscaler.from_pretrained(tmp_path / "main", device="cpu")
+    with pytest.raises(ValueError, match="sparse_max_valid"):
+        Upscaler(_model(0), {}, torch.device("cpu"), sparse=_model(4), sparse_max_valid=2.0)
+
+
 def test_shipped_experts_route_a_real_frame_by_its_degradation_and_the_clean_expert_earns_its_place():
     """Shipped weights on a real Kinect frame (bundled sample, 640x480): the clean bicubic protocol goes to the
     clean expert of its scale band (x4, x8, x16) and is more accurate than with the sensor expert alone; the simulated

@@ -9,9 +9,11 @@ from ..inference import WEIGHTS_DIR
 from ..model.checkpoint import load_weights, paths_for
 from ..model.ensemble import SIZES
 
-# Keys other tools write into a shipped JSON (``set_clean_expert``, ``set_holes_expert``, ``set_default_ensemble``):
+# Keys other tools write into a shipped JSON (``set_clean_expert``, ``set_holes_expert``, ``set_sparse_expert``,
+# ``set_hole_fill``, ``set_default_ensemble``):
 # a re-export to the same name keeps them, so that new weights do not silently drop the routing.
-ROUTING_KEYS = ("clean_expert", "holes_expert", "default_ensemble", "ensemble_calibration")
+ROUTING_KEYS = ("clean_expert", "holes_expert", "sparse_expert", "hole_fill", "default_ensemble",
+                "ensemble_calibration")
 _RECIPE_KEYS = ("iters", "lr", "batch", "patch", "p_synthetic", "data_root", "init_dsrn", "seed", "grn_warmup", "ema",
                 "init", "depth_loss")
 
@@ -128,6 +130,23 @@ def set_holes_expert(main: str | Path, holes: str, max_valid: float = 0.999, nam
     meta["holes_expert"] = {"weights": holes, "max_valid": float(max_valid), "name": name,
                             **({"max_ratio": float(max_ratio)} if max_ratio is not None else {}),
                             **({"calibration": calibration} if calibration else {})}
+    Path(js).write_text(json.dumps(meta, indent=2))
+    return Path(js)
+
+
+def set_sparse_expert(main: str | Path, sparse: str, max_valid: float, min_ratio: float = 1.0, name: str = "sparse",
+                      calibration: dict | None = None) -> Path:
+    """Name ``sparse`` (weights in the same folder) as the expert of ``main`` for frames that run hole-filled and had
+    fewer than ``max_valid`` of their LR pixels valid, in calls upscaling by more than ``min_ratio``
+    (``inference.Upscaler``); ``calibration`` is stored beside."""
+    _, js = paths_for(main)
+    if not paths_for(Path(js).parent / sparse)[0].exists():
+        raise FileNotFoundError(f"sparse expert {sparse!r} not found next to {js}")
+    if not 0 <= float(max_valid) <= 1.0:
+        raise ValueError(f"max_valid must be in [0, 1], got {max_valid}")
+    meta = json.loads(Path(js).read_text())
+    meta["sparse_expert"] = {"weights": sparse, "max_valid": float(max_valid), "min_ratio": float(min_ratio),
+                             "name": name, **({"calibration": calibration} if calibration else {})}
     Path(js).write_text(json.dumps(meta, indent=2))
     return Path(js)
 
