@@ -75,7 +75,7 @@ def main() -> int:
         methods["ours_ens1"] = upscaler_method(up, None, 1)
         ours.append("ours_ens1")
     # every expert counts (each frame runs one of them)
-    nets = [up.model, up.clean, up.holes] + [m for *_, m in up.clean_bands]
+    nets = [up.model, up.clean, up.holes, up.sparse] + [m for *_, m in up.clean_bands]
     params = sum(p.numel() for m in nets if m is not None for p in m.parameters())
     by_expert = expert_latencies(up, a.repeats)
     latency = max(by_expert.values())  # each frame runs one expert: the target holds for the slowest
