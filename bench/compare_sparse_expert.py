@@ -6,9 +6,10 @@ the guided filter, per input kind and scale. (TUNE split)
 
 The inputs are ``calibrate_hole_fill.py``'s; those with fewer than ``--max-valid`` of their LR pixels valid (the
 frames ``hole_fill`` fills, or with a value above 0.5 the hedged ones too) are scored through the shipped routing
-(default self-ensemble) as it is, and with the candidate as ``Upscaler``'s sparse expert (``sparse_max_valid``,
-``sparse_min_ratio``). Prints, per kind and scale, the geometric mean of candidate / shipped and guided / shipped
-RMSE; the eighteenth session chose its sparse expert with it.
+(default self-ensemble) without a sparse expert (labelled "shipped": the routing before the nineteenth session, which
+shipped one), and with the candidate as ``Upscaler``'s sparse expert (``sparse_max_valid``, ``sparse_min_ratio``).
+Prints, per kind and scale, the geometric mean of candidate / "shipped" and guided / "shipped" RMSE; the eighteenth
+to twentieth sessions chose and checked the sparse expert with it.
 """
 from __future__ import annotations
 

@@ -395,8 +395,8 @@ def test_shipped_hole_fill_helps_a_real_kinect_frame_missing_most_of_its_input()
 @pytest.mark.slow
 def test_shipped_sparse_expert_beats_the_clean_expert_on_real_kinect_frames_missing_most_of_their_input():
     """The bicubic protocol on real Kinect depth at x16 leaves 23-38 % of the input on the bundled frames: filled,
-    they go to the sparse expert, which is better on every frame than the x16 clean expert that took them before
-    (and better than v2 on the unfilled input), and on average better than the guided filter."""
+    they go to the sparse expert, which is better on every frame than the x16 clean expert that took them before,
+    and on average better than the guided filter."""
     from dsr_diff_ros.data.degradations import degrade
     from dsr_diff_ros.data.folder import RGBDFolder
     from dsr_diff_ros.evaluation.baselines import guided
