@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ema", type=float, default=0.999, help="EMA decay of the exported weights")
     ap.add_argument("--val-every", type=int, default=500)
     ap.add_argument("--ckpt-every", type=int, default=250)
+    ap.add_argument("--snapshot-every", type=int, default=0, metavar="N",
+                    help="also keep the EMA weights every N iterations as <out>/snaps/it<N>.safetensors + .json")
     ap.add_argument("--dim", type=int, default=None, help="model width (stage 1 only)")
     ap.add_argument("--fusion", choices=("multiply", "concat"), default="multiply", help="FFM variant (stage 1)")
     ap.add_argument("--export", metavar="NAME", default=None,
@@ -89,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(out=a.out, stage=a.stage, iters=a.iters, batch=a.batch, patch=a.patch, lr=a.lr,
                       grn_warmup=a.grn_warmup, init=a.init, max_minutes=a.max_minutes, workers=a.workers,
                       threads=a.threads, seed=a.seed, ema=a.ema, val_every=a.val_every, ckpt_every=a.ckpt_every,
+                      snapshot_every=a.snapshot_every,
                       data_root=a.data_root, p_synthetic=a.p_synthetic, init_dsrn=a.init_dsrn, model=mcfg,
                       time_schedule=a.time_schedule, scene_cache=a.scene_cache, dsrn_lr_scale=a.dsrn_lr_scale,
                       refine_ch=a.refine_ch if a.stage == 2 else None, p_oracle=a.p_oracle, z_weight=a.z_weight,

@@ -69,6 +69,7 @@ class TrainConfig:
     log_every: int = 25
     ckpt_every: int = 250
     val_every: int = 500
+    snapshot_every: int = 0       # > 0: also keep the EMA weights every N iterations as <out>/snaps/it<N>.*
     workers: int = 1
     threads: int = 0
     scene_cache: str | None = None   # folder keeping generated procedural scenes for later runs (None: memory only)
@@ -369,21 +370,23 @@ def train(cfg: TrainConfig) -> dict:
     t0, it, last = time.time(), start, {}
     gen = torch.Generator().manual_seed(cfg.seed * 7 + rank + start)
 
+    def weights_meta() -> dict:
+        return {"training": {"stage": cfg.stage, "iterations": it, "batch": cfg.batch * world, "patch": cfg.patch,
+                             "data": (f"real RGB-D-D ({len(data.rgbdd)}) + Middlebury ({len(data.mb)}) train split "
+                                      f"(research use only) and {spec.p_synthetic:.0%} procedural scenes" if real
+                                      else "procedural scenes") + "; degradations: dsr_diff_ros.training.dataset",
+                             "hours": round((elapsed + time.time() - t0) / 3600, 3), "device": str(device), "last": last},
+                "normalisation": "per frame: divide by the max valid LR depth (>= 0.1 m; isolated far spikes "
+                                 "excluded); output scaled back",
+                "scale_range": list(spec.scale_range), "default_steps": cfg.model.timesteps}
+
     def checkpoint() -> None:
         if rank != 0:
             return
         info = {"iteration": it, "stage": cfg.stage, "elapsed_s": elapsed + time.time() - t0,
                 "train_config": {**asdict(cfg), "model": cfg.model.to_dict()}}
         save_state(state_path, model, ema, opt, info)
-        meta = {"training": {"stage": cfg.stage, "iterations": it, "batch": cfg.batch * world, "patch": cfg.patch,
-                             "data": (f"real RGB-D-D ({len(data.rgbdd)}) + Middlebury ({len(data.mb)}) train split "
-                                      f"(research use only) and {spec.p_synthetic:.0%} procedural scenes" if real
-                                      else "procedural scenes") + "; degradations: dsr_diff_ros.training.dataset",
-                             "hours": round(info["elapsed_s"] / 3600, 3), "device": str(device), "last": last},
-                "normalisation": "per frame: divide by the max valid LR depth (>= 0.1 m; isolated far spikes "
-                                 "excluded); output scaled back",
-                "scale_range": list(spec.scale_range), "default_steps": cfg.model.timesteps}
-        save_weights(ema.module, out / f"stage{cfg.stage}", meta)
+        save_weights(ema.module, out / f"stage{cfg.stage}", weights_meta())
 
     bar = tqdm(total=cfg.iters, initial=start, disable=rank != 0, desc=f"stage {cfg.stage}", dynamic_ncols=True)
     # SIGTERM (kill, a job scheduler) and SIGINT stop the same way: a resumable checkpoint. A background job
@@ -428,6 +431,8 @@ def train(cfg: TrainConfig) -> dict:
                 logf.flush()
             if it % cfg.ckpt_every == 0:
                 checkpoint()
+            if rank == 0 and cfg.snapshot_every and it % cfg.snapshot_every == 0:
+                save_weights(ema.module, out / "snaps" / f"it{it}", weights_meta())
             t_data = time.time()
     except KeyboardInterrupt:
         if rank == 0:

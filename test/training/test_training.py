@@ -45,11 +45,18 @@ def test_stage1_and_stage2_lower_the_loss():
 
 def test_train_resume_and_export(tmp_path):
     cfg = TrainConfig(out=str(tmp_path), stage=1, iters=4, batch=2, patch=32, workers=0, val_every=4, data_root="none",
-                      ckpt_every=2, warmup_iters=1, model=TINY)
+                      ckpt_every=2, warmup_iters=1, model=TINY, snapshot_every=2)
     r = train(TrainConfig(**{**cfg.__dict__, "iters": 2}))
     assert r["iteration"] == 2
     r = train(cfg)  # resumes at 2
     assert r["iteration"] == 4 and r["done"]
+    # --snapshot-every keeps the EMA weights of each multiple, loadable and distinct
+    snaps = {n: load_weights(tmp_path / "snaps" / f"it{n}") for n in (2, 4)}
+    assert sorted(p.name for p in (tmp_path / "snaps").iterdir()) == ["it2.json", "it2.safetensors", "it4.json",
+                                                                       "it4.safetensors"]
+    assert [snaps[n][1]["training"]["iterations"] for n in (2, 4)] == [2, 4]
+    assert any(not torch.equal(a, b) for a, b in zip(snaps[2][0].state_dict().values(),
+                                                     snaps[4][0].state_dict().values()))
     rows = list(csv.DictReader(open(tmp_path / "log_stage1.csv")))
     assert rows[-1]["iteration"] == "4" and float(rows[-1]["val_ratio"]) > 0
     m, meta = load_weights(tmp_path / "stage1")
