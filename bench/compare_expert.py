@@ -7,9 +7,9 @@ shipped, only that expert swapped), in one pass and with 8 copies.
 EXPERT: clean_x4 | clean_x8 (the clean bands) | clean_x16 (the clean expert above them) | sensor (v2) | holes.
 Each is scored on the inputs it serves: bicubic x2/x4, x8 or x16 for the clean experts, the evaluation's sensor
 mode at x4/x8 for the holes expert, the sensor mode at x8/x16 for v2 (the inputs with holes above the holes
-expert's max ratio; heavy noise and hole-filled sensors go to the clean experts since the fifteenth session). Sets: RGB-D-D tune (every
-``--every``-th scene) and the Middlebury tune scenes. Prints RMSE per row (cm; Middlebury: 0-255 scale) for
-bicubic, shipped and candidate; the twelfth session's verdicts in docs/model.md came from it.
+expert's max ratio; heavy noise and hole-filled sensors go to the clean experts since the fifteenth session).
+Sets: RGB-D-D tune (every ``--every``-th scene) and the Middlebury tune scenes. Prints RMSE per row (cm;
+Middlebury: 0-255 scale) for bicubic, shipped and candidate; the twelfth session's verdicts in docs/model.md came from it.
 """
 from __future__ import annotations
 

@@ -375,7 +375,8 @@ def train(cfg: TrainConfig) -> dict:
                              "data": (f"real RGB-D-D ({len(data.rgbdd)}) + Middlebury ({len(data.mb)}) train split "
                                       f"(research use only) and {spec.p_synthetic:.0%} procedural scenes" if real
                                       else "procedural scenes") + "; degradations: dsr_diff_ros.training.dataset",
-                             "hours": round((elapsed + time.time() - t0) / 3600, 3), "device": str(device), "last": last},
+                             "hours": round((elapsed + time.time() - t0) / 3600, 3), "device": str(device),
+                             "last": last},
                 "normalisation": "per frame: divide by the max valid LR depth (>= 0.1 m; isolated far spikes "
                                  "excluded); output scaled back",
                 "scale_range": list(spec.scale_range), "default_steps": cfg.model.timesteps}
