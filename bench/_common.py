@@ -1,4 +1,5 @@
-"""What the tune-set bench scripts share: the check for the training data and RMSE (cm) on valid pixels."""
+"""What the bench scripts share: the check for the training data, the Kinect report's sequences and RMSE (cm) on
+valid pixels."""
 from __future__ import annotations
 
 import sys
@@ -15,6 +16,15 @@ def tune_root(data: str, script: str) -> Path | None:
         return root
     print(f"{script}: needs rgbdd_train/ and middlebury_train/ under {root}", file=sys.stderr)
     return None
+
+
+def kinect_report_sequences(rgbd: Path) -> list:
+    """The real sensor sequences of ``rgbd/`` (every one but the rendered ``synthetic_*``): the Kinect report's
+    frames, as [(sequence name, RGBDFolder)]."""
+    from dsr_diff_ros.evaluation.datasets import discover_sequences
+
+    seqs, _ = discover_sequences(rgbd)
+    return [s for s in seqs if "synthetic" not in s[0]]
 
 
 def rmse_cm(pred: np.ndarray, gt: np.ndarray) -> float:

@@ -32,9 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dsr_diff_ros.data.folder import RGBDFolder  # noqa: E402
 from dsr_diff_ros.data.shared import shared_path  # noqa: E402
-from dsr_diff_ros.evaluation.datasets import RealSplit, discover_sequences  # noqa: E402
+from dsr_diff_ros.evaluation.datasets import RealSplit  # noqa: E402
 from dsr_diff_ros.evaluation.protocols import evaluate, methods_for, upscaler_method  # noqa: E402
 
+from _common import kinect_report_sequences  # noqa: E402  (this folder)
 from bench_model import expert_latencies, machine_label, median_ms  # noqa: E402  (this folder)
 
 PEERS = ["bicubic", "guided", "jbu", "dtf"]
@@ -139,8 +140,7 @@ def main() -> int:
     else:
         skipped.append("nyu report")
     if root is not None and (root / "rgbd").is_dir():
-        seqs, _ = discover_sequences(root / "rgbd")
-        real = [s for s in seqs if "synthetic" not in s[0]]
+        real = kinect_report_sequences(root / "rgbd")
         s = summary(evaluate(real, methods, scales=(4, 8, 16), protocol="sensor", modes=("sensor",), progress=False,
                              n_examples=0))
         results["kinect report"] = s

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import kinect_report_sequences  # noqa: E402  (this folder)
 from dsr_diff_ros.data.colour import ColourModel, degrade_colour  # noqa: E402
 from dsr_diff_ros.data.shared import shared_path  # noqa: E402
-from dsr_diff_ros.evaluation.datasets import discover_sequences  # noqa: E402
 from dsr_diff_ros.evaluation.protocols import evaluate, methods_for  # noqa: E402
 
 
@@ -70,8 +70,7 @@ def main() -> int:
     scales = tuple(int(v) if float(v).is_integer() else float(v) for v in a.scales.split(","))
     names = a.methods.split(",")
     _, methods = methods_for(names, None, "cpu")
-    seqs, _ = discover_sequences(root)
-    real = [s for s in seqs if "synthetic" not in s[0]]
+    real = kinect_report_sequences(root)
     rows = []
     for shift in shifts:
         res = evaluate([(n, ShiftedColour(src, shift)) for n, src in real], methods, scales=scales,
