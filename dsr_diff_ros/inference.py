@@ -16,6 +16,7 @@ from .geometry import LOW_RATIO, upscale_ratio
 from .model.checkpoint import WeightsError, load_weights, paths_for
 from .model.degradation import image_noise
 from .model.ensemble import SIZES, batches, transforms
+from .routing import HoleFill, Routing, parse_routing
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_WEIGHTS = "dsr_diff_default"
@@ -162,7 +163,7 @@ class Upscaler:
         de = cfg.get("default_ensemble", 1)
         if isinstance(de, bool) or de not in SIZES:
             raise WeightsError(f"{st.with_suffix('.json')}: default_ensemble must be one of {SIZES}, got {de!r}")
-        spec = cfg.get("clean_expert") if experts else None
+        route = parse_routing(cfg, str(st.with_suffix(".json"))) if experts else Routing()
 
         def load(nm: str):
             """An expert named in the JSON (next to it, else a shipped name) and its model-id tag."""
@@ -170,74 +171,32 @@ class Upscaler:
             cst = cst if cst.exists() else resolve_weights(nm)
             m = load_weights(cst)[0]
             return m, f"+{cst.stem}@{hashlib.sha256(cst.read_bytes()).hexdigest()[:10]}" + _gate_tag(m)
-        clean, max_sigma, min_valid, bands, clean_name, band_sigma = None, 0.0, 0.999, [], "clean", {}
-        if spec:
-            try:
-                name, max_sigma = str(spec["weights"]), float(spec["max_sigma"])
-                min_valid = float(spec.get("min_valid", min_valid))
-                clean_name = str(spec.get("name", clean_name))
-                band_specs = [(str(b["weights"]), float(b["max_ratio"]), str(b.get("name", b["weights"])),
-                               float(b["max_sigma"]) if "max_sigma" in b else None) for b in spec.get("bands", [])]
-                if any(not r > 1 for _, r, _, _ in band_specs):
-                    raise ValueError("max_ratio <= 1")
-            except (KeyError, TypeError, ValueError, AttributeError):
-                raise WeightsError(f"{st.with_suffix('.json')}: clean_expert must be "
-                                   f'{{"weights": NAME, "max_sigma": S, "min_valid": V, "bands": [{{"weights": '
-                                   f'NAME, "max_ratio": R > 1, "max_sigma": S}}, ...]}}, got {spec!r}') from None
-            clean, tag = load(name)
+        kw = {}
+        if route.clean:
+            c = route.clean
+            kw["clean"], tag = load(c.weights)
             model_id += tag
-            for nm, r, label, sigma in band_specs:
-                m, tag = load(nm)
-                bands.append((r, label, m))
+            kw.update(clean_max_sigma=c.max_sigma, clean_min_valid=c.min_valid, clean_name=c.name, clean_bands=[],
+                      clean_band_sigma={b.name: b.max_sigma for b in c.bands if b.max_sigma is not None})
+            for b in c.bands:
+                m, tag = load(b.weights)
+                kw["clean_bands"].append((b.max_ratio, b.name, m))
                 model_id += tag
-                if sigma is not None:
-                    band_sigma[label] = sigma
-        holes, holes_valid, holes_name, holes_ratio = None, 0.999, "sensor_holes", float("inf")
-        hspec = cfg.get("holes_expert") if experts else None
-        if hspec:
-            try:
-                hname, holes_valid = str(hspec["weights"]), float(hspec["max_valid"])
-                holes_name = str(hspec.get("name", holes_name))
-                holes_ratio = float(hspec.get("max_ratio", holes_ratio))
-                if not holes_ratio > 1:
-                    raise ValueError("max_ratio <= 1")
-            except (KeyError, TypeError, ValueError, AttributeError):
-                raise WeightsError(f"{st.with_suffix('.json')}: holes_expert must be "
-                                   f'{{"weights": NAME, "max_valid": V, "name": LABEL, "max_ratio": R > 1}}, '
-                                   f'got {hspec!r}') from None
-            holes, tag = load(hname)
+        if route.holes:
+            h = route.holes
+            kw["holes"], tag = load(h.weights)
             model_id += tag
-        fill_spec = cfg.get("hole_fill") if experts else None
-        fill_valid = hedge_valid = 0.0
-        if fill_spec:
-            try:
-                fill_valid = float(fill_spec["max_valid"])
-                hedge_valid = float(fill_spec.get("hedge_max_valid", 0.0))
-                if not (0.0 <= fill_valid <= 1.0 and 0.0 <= hedge_valid <= 1.0):
-                    raise ValueError("max_valid outside [0, 1]")
-            except (KeyError, TypeError, ValueError, AttributeError):
-                raise WeightsError(f"{st.with_suffix('.json')}: hole_fill must be {{\"max_valid\": V in [0, 1], "
-                                   f"\"hedge_max_valid\": H in [0, 1] (optional)}}, got {fill_spec!r}") from None
-            model_id += f"+fill{fill_valid:g}" + (f"+hedge{hedge_valid:g}" if hedge_valid > 0 else "")
-        sparse, sparse_valid, sparse_ratio, sparse_name = None, 0.0, 1.0, "sparse"
-        sspec = cfg.get("sparse_expert") if experts else None
-        if sspec:
-            try:
-                sname, sparse_valid = str(sspec["weights"]), float(sspec["max_valid"])
-                sparse_ratio, sparse_name = float(sspec.get("min_ratio", 1.0)), str(sspec.get("name", sparse_name))
-                if not 0.0 <= sparse_valid <= 1.0:
-                    raise ValueError("max_valid outside [0, 1]")
-            except (KeyError, TypeError, ValueError, AttributeError):
-                raise WeightsError(f"{st.with_suffix('.json')}: sparse_expert must be {{\"weights\": NAME, "
-                                   f"\"max_valid\": V in [0, 1], \"min_ratio\": R, \"name\": LABEL}}, "
-                                   f"got {sspec!r}") from None
-            sparse, tag = load(sname)
-            model_id += tag + f"+sparse{sparse_valid:g}"
-        return cls(model, cfg, dev, precision, model_id=model_id, clean=clean, clean_max_sigma=max_sigma,
-                   clean_min_valid=min_valid, clean_bands=bands, clean_name=clean_name, clean_band_sigma=band_sigma,
-                   holes=holes, holes_max_valid=holes_valid, holes_name=holes_name, holes_max_ratio=holes_ratio,
-                   ensemble=ensemble, hole_fill_max_valid=fill_valid, hole_hedge_max_valid=hedge_valid,
-                   sparse=sparse, sparse_max_valid=sparse_valid, sparse_min_ratio=sparse_ratio, sparse_name=sparse_name)
+            kw.update(holes_max_valid=h.max_valid, holes_name=h.name, holes_max_ratio=h.max_ratio)
+        fill = route.fill or HoleFill()
+        if route.fill:
+            model_id += f"+fill{fill.max_valid:g}" + (f"+hedge{fill.hedge_max_valid:g}" if fill.hedge_max_valid else "")
+        if route.sparse:
+            sp = route.sparse
+            kw["sparse"], tag = load(sp.weights)
+            model_id += tag + f"+sparse{sp.max_valid:g}"
+            kw.update(sparse_max_valid=sp.max_valid, sparse_min_ratio=sp.min_ratio, sparse_name=sp.name)
+        return cls(model, cfg, dev, precision, model_id=model_id, ensemble=ensemble,
+                   hole_fill_max_valid=fill.max_valid, hole_hedge_max_valid=fill.hedge_max_valid, **kw)
 
     # -- inputs ------------------------------------------------------------------------------------------
     @staticmethod
