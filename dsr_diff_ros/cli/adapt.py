@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from ..replay.sensor import add_sensor_args, sensor_config_from_args
+from .argtypes import positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--rgb", default=None, metavar="TOPIC", help="colour image (Image or CompressedImage)")
     t.add_argument("--depth", default=None, metavar="TOPIC", help="depth image")
     t.add_argument("--slop", type=float, default=0.03, help="pairing tolerance in seconds")
-    t.add_argument("--queue-size", type=int, default=30, help="synchronizer queue size")
+    t.add_argument("--queue-size", type=positive_int, default=30, help="synchronizer queue size")
     p.add_argument("--simulate", action="store_true",
                    help="treat the depth as good depth and synthesise the low-cost LR stream from it (testing)")
     add_sensor_args(p)

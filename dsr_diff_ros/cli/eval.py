@@ -13,8 +13,10 @@ import logging
 import sys
 
 from ..data.folder import DatasetError
+from ..evaluation.metrics import UNIT_FACTOR
 from ..pipeline import ENSEMBLE_SIZES
 from ..evaluation.baselines import BASELINES, EXTRA_BASELINES
+from .argtypes import MAX_SCALE, non_negative_int, positive_int, sr_scale
 
 DEFAULT_METHODS = list(BASELINES) + ["ours", "oracle"]
 
@@ -25,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="RGB-D sequence folder or a folder of them (sensor protocol); "
                    "nyu_depth_v2_labeled.mat (nyu); folder of png pairs (middlebury/lu)")
     p.add_argument("--protocol", default="sensor", choices=["sensor", "nyu", "middlebury", "lu"])
-    p.add_argument("--scales", type=float, nargs="+", default=[4, 8, 16])
+    p.add_argument("--scales", type=sr_scale, nargs="+", default=[4, 8, 16],
+                   help=f"HR/LR factors, each > 1 and <= {MAX_SCALE} (default: 4 8 16)")
     p.add_argument("--modes", nargs="+", choices=["sensor", "bicubic", "noisy"], default=None,
                    help="degradations (default: sensor and bicubic for the sensor protocol, bicubic otherwise)")
     p.add_argument("--methods", nargs="+", default=DEFAULT_METHODS,
@@ -35,17 +38,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help="diffusion steps for 'ours' (default: the model's)")
     p.add_argument("--ensemble", type=int, choices=ENSEMBLE_SIZES, default=None,
                    help="self-ensemble size for 'ours' (default: the model's; the shipped model: 8)")
-    p.add_argument("--max-frames", type=int, default=None, help="frames per sequence (default: all)")
+    p.add_argument("--max-frames", type=positive_int, default=None, help="frames per sequence (default: all)")
     p.add_argument("--out", default="reports/eval", help="output folder")
-    p.add_argument("--unit", default=None, help="override the protocol's unit (m, cm, mm, 255)")
-    p.add_argument("--crop", type=int, default=None, help="override the border crop (pixels)")
-    p.add_argument("--edge-width", type=int, default=None, help="half-width of the edge band (pixels)")
+    p.add_argument("--unit", default=None, choices=list(UNIT_FACTOR), help="override the protocol's unit")
+    p.add_argument("--crop", type=non_negative_int, default=None,
+                   help="override the border crop (pixels; frames it leaves no pixel of are skipped)")
+    p.add_argument("--edge-width", type=non_negative_int, default=None,
+                   help="half-width of the edge band (pixels; 0: the discontinuity pixels only; default 2)")
     p.add_argument("--depth-div", type=float, default=1.0, help="middlebury/lu: divide stored depth by this")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--examples", type=int, default=1, help="frames per sequence drawn in the figures")
     p.add_argument("--no-figures", action="store_true")
     p.add_argument("--sweeps", action="store_true", help="also run steps / guidance / FFM sweeps (needs weights)")
-    p.add_argument("--sweep-scale", type=float, default=8)
+    p.add_argument("--sweep-scale", type=sr_scale, default=8)
     p.add_argument("--compare-weights", default=None, help="second checkpoint for the FFM comparison")
     p.add_argument("--ablation", action="store_true",
                    help="also run the prior ablation (oracle / GRN / mean / other frame's / zero prior; steps 1..T) "

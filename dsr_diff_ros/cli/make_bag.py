@@ -10,6 +10,7 @@ import sys
 
 from ..replay.make_bag import MakeBagConfig
 from ..replay.sensor import add_sensor_args, sensor_config_from_args
+from .argtypes import positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,8 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--depth-encoding", choices=("16UC1", "32FC1"), default=d.depth_encoding)
     p.add_argument("--compressed-rgb", action="store_true", help="write the colour as CompressedImage (jpeg)")
     p.add_argument("--frame-id", default=d.frame_id)
-    p.add_argument("--max-frames", type=int, default=None)
-    p.add_argument("--repeat", type=int, default=1, help="loop the sequence N times (longer bags for benchmarks)")
+    p.add_argument("--max-frames", type=positive_int, default=None, help="stop after this many frames (default: all)")
+    p.add_argument("--repeat", type=positive_int, default=1, help="loop the sequence N times (longer bags for benchmarks)")
     p.add_argument("--simulate", action="store_true",
                    help="write a simulated low-cost LR depth stream and keep the original depth as ground truth")
     add_sensor_args(p)

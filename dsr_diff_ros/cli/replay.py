@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..pipeline import ENSEMBLE_SIZES
 from ..replay.sensor import add_sensor_args, sensor_config_from_args
+from .argtypes import positive_int, ros_namespace
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-auto-gt", action="store_true", help="do not pick a ground-truth topic by its name")
     t.add_argument("--camera-yaml", default=None, help="colour intrinsics (camera.yaml) when the bag has no camera_info")
     t.add_argument("--slop", type=float, default=0.03, help="pairing tolerance in seconds (ApproximateTimeSynchronizer)")
-    t.add_argument("--queue-size", type=int, default=30, help="synchronizer queue size")
+    t.add_argument("--queue-size", type=positive_int, default=30, help="synchronizer queue size")
     p.add_argument("--simulate", action="store_true",
                    help="treat the depth topic as good depth: synthesise the low-cost LR stream from it and use "
                         "the original as ground truth")
@@ -54,17 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--fill-holes", action="store_true", help="fill output pixels without input support")
     m.add_argument("--register", action="store_true", help="register depth to colour with both camera infos")
     m.add_argument("--points", action="store_true", help="also write the organized PointCloud2")
-    m.add_argument("--decimation", type=int, default=1, help="point cloud decimation")
+    m.add_argument("--decimation", type=positive_int, default=1, help="point cloud decimation: every n-th row/column")
     o = p.add_argument_group("outputs and metrics")
     o.add_argument("--depth-encoding", choices=("32FC1", "16UC1"), default="32FC1", help="output depth encoding")
-    o.add_argument("--namespace", default="/dsr_diff", help="namespace of the output topics")
+    o.add_argument("--namespace", type=ros_namespace, default="/dsr_diff",
+                   help="ROS namespace of the output topics (a relative one is made absolute)")
     o.add_argument("--inputs", choices=("all", "used", "none"), default="all",
                    help="input topics copied to the output bag: all, only the used ones, or none")
     o.add_argument("--baselines", default="bicubic,guided", help="comma list of baselines scored alongside, or 'none'")
     o.add_argument("--no-metrics", action="store_true", help="skip the metrics (fastest)")
     o.add_argument("--no-figures", action="store_true", help="report without PNG figures")
     o.add_argument("--figure-frame", type=int, default=None, help="frame index shown in the figures (default: middle)")
-    o.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    o.add_argument("--max-frames", type=positive_int, default=None, help="stop after this many frames (default: all)")
     o.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 

@@ -187,6 +187,10 @@ def evaluate(sources: list, methods: dict[str, Method], scales=(4, 8, 16), proto
         it = tqdm(it, desc=f"eval[{proto.name}]", unit="frame")
     kept: dict[str, int] = {}
     for ds_name, s in it:
+        if 2 * proto.crop >= min(s.depth.shape[:2]):  # metrics over an empty mask: rows of NaN
+            res.errors.append((f"{ds_name}/{s.name}", f"border crop of {proto.crop} px leaves no pixel of the "
+                               f"{s.depth.shape[1]}x{s.depth.shape[0]} frame; frame skipped"))
+            continue
         gt = s.depth.astype(np.float32) * np.float32(proto.model_scale)
         keep = kept.get(ds_name, 0) < n_examples
         for mode in modes:

@@ -8,6 +8,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
+from ..cli.argtypes import MAX_SCALE, float_range, non_negative_float, positive_float, probability
 from ..data.degradations import SensorModel, degrade
 from ..frame import Intrinsics
 
@@ -80,17 +81,19 @@ class SimulatedSensor:
 def add_sensor_args(p) -> None:
     """argparse options of the simulated low-cost sensor (shared by dsr-diff-replay and dsr-diff-make-bag)."""
     g = p.add_argument_group("simulated low-cost depth sensor")
-    g.add_argument("--scale", type=float, default=4.0, help="HR/LR factor of the simulated depth (default 4)")
+    g.add_argument("--scale", type=float_range(1.0, MAX_SCALE), default=4.0,
+                   help=f"HR/LR factor of the simulated depth, 1..{MAX_SCALE} (default 4)")
     g.add_argument("--lr-size", default=None, help="LR depth size WxH, e.g. 160x120 (overrides --scale)")
     g.add_argument("--sim-mode", choices=("sensor", "bicubic"), default="sensor",
                    help="sensor: noise + holes + flying pixels; bicubic: the papers' clean protocol")
     g.add_argument("--noise", choices=("quadratic", "linear"), default=None,
                    help="noise law: quadratic (structured light) or linear (ToF)")
-    g.add_argument("--noise-std", type=float, default=None, help="noise coefficient (default 0.0015)")
-    g.add_argument("--hole-rate", type=float, default=None, help="fraction of LR pixels dropped in blobs (0.02)")
-    g.add_argument("--edge-holes", type=float, default=None, help="drop probability on depth edges (0.3)")
-    g.add_argument("--flying", type=float, default=None, help="flying-pixel probability on edges (0.2)")
-    g.add_argument("--max-range", type=float, default=None, help="metres; farther reads as 0 (10)")
+    g.add_argument("--noise-std", type=non_negative_float, default=None, help="noise coefficient, >= 0 (default 0.0015)")
+    g.add_argument("--hole-rate", type=probability, default=None, help="fraction of LR pixels dropped in blobs, 0..1 "
+                   "(0.02)")
+    g.add_argument("--edge-holes", type=probability, default=None, help="drop probability on depth edges, 0..1 (0.3)")
+    g.add_argument("--flying", type=probability, default=None, help="flying-pixel probability on edges, 0..1 (0.2)")
+    g.add_argument("--max-range", type=positive_float, default=None, help="metres, > 0; farther reads as 0 (10)")
     g.add_argument("--seed", type=int, default=0, help="RNG seed of the simulation")
 
 
