@@ -121,3 +121,59 @@ def test_cuda_path_agrees_with_cpu_and_keeps_tensors_on_the_gpu(up, frame):
     assert v.mean() > 0.5 and float(np.median(np.abs(a - b)[v])) < 0.002 and float(np.percentile(np.abs(a - b)[v], 99)) < 0.01
     t = gpu.upscale(torch.from_numpy(lr)[None, None].cuda(), torch.from_numpy(rgb).permute(2, 0, 1)[None].cuda())
     assert t.device.type == "cuda" and t.shape[-2:] == depth.shape
+
+
+def test_bad_tensor_inputs_and_arguments_are_refused_clearly(up, frame):
+    """Tensor inputs get the checks NumPy inputs get; a float colour tensor outside [0, 1] (0-255 values, NaN) is
+    refused rather than read as a different image; steps and seed must be ints."""
+    rgb = torch.from_numpy(frame[0][::4, ::4].copy()).permute(2, 0, 1)[None]          # (1, 3, 120, 160) uint8
+    d = torch.full((1, 1, 30, 40), 1.5)
+    for bad_rgb, match in ((rgb.float(), r"\[0, 1\]"), (rgb.long(), "uint8"),
+                           (torch.where(rgb == rgb.max(), float("nan"), rgb.float() / 255), "NaN")):
+        with pytest.raises(ValueError, match=match):
+            up.upscale(d, bad_rgb, ensemble=1)
+    for bad_d, match in ((d.expand(2, -1, -1, -1), "same number"), (d[:0], "same number"), (d[..., :0], "same number"),
+                         (torch.ones(1, 1, 240, 320), "smaller than depth"), (d > 1, "float tensor")):
+        with pytest.raises(ValueError, match=match):
+            up.upscale(bad_d, rgb, ensemble=1)
+    with pytest.raises(ValueError, match="both be NumPy arrays or both torch tensors"):
+        up.upscale(d[0, 0].tolist(), frame[0][::4, ::4].copy(), ensemble=1)
+    for kw in ({"steps": 1.5}, {"steps": True}, {"seed": "a"}, {"seed": 1.5}):
+        with pytest.raises(ValueError, match=next(iter(kw))):
+            up.upscale(d, rgb, ensemble=1, **kw)
+    with pytest.raises(ValueError, match="depth_hr"):
+        up.upscale_oracle(d, rgb, torch.ones(1, 1, 100, 160), ensemble=1)
+    ok = up.upscale(d, rgb.float() / 255, ensemble=1, steps=np.int64(1), seed=np.int64(3))
+    assert ok.shape == (1, 1, 120, 160) and torch.isfinite(ok).all()
+
+
+def test_integer_depth_warns_and_keeps_its_unit_and_cpu_half_precision_falls_back(up, frame):
+    rgb = frame[0][::4, ::4].copy()
+    d = np.full((30, 40), 2.0, np.float32)
+    d[10:20, 10:20] = 1.0
+    with pytest.warns(UserWarning, match="16UC1"):
+        mm = up.upscale((d * 1000).astype(np.uint16), rgb, ensemble=1)
+    np.testing.assert_allclose(mm / 1000, up.upscale(d, rgb, ensemble=1), atol=2e-3)   # the same output, in mm
+    with pytest.raises(ValueError, match="float"):
+        up.upscale(d > 1, rgb)
+    with pytest.warns(UserWarning, match="CUDA only"):
+        half = Upscaler.from_pretrained(device="cpu", precision="fp16", experts=False)
+    assert half.precision == "fp32"
+
+
+def test_output_stays_within_the_range_of_the_input_depth(up, frame):
+    """No phantom surface nearer or farther than anything in the input (e.g. a large hole at a depth edge, a frame
+    with two valid points), and never 0 (= invalid) where there was depth: each frame is limited to its input's
+    range, at every self-ensemble size."""
+    rgb = frame[0][::4, ::4].copy()
+    d = np.full((30, 40), 3.0, np.float32)
+    d[:, 20:] = 1.0                       # a depth edge
+    d[5:25, 12:28] = 0.0                  # a large hole across it
+    two = np.zeros((30, 40), np.float32)
+    two[3, 3], two[25, 35] = 1.0, 10.0
+    for lr in (d, two):
+        for n in (1, 8):
+            out = up.upscale(lr, rgb, ensemble=n)
+            lo, hi = lr[lr > 0].min(), lr[lr > 0].max()
+            assert np.isfinite(out).all() and out.min() >= lo and out.max() <= hi
+    assert (up.upscale(two, rgb, ensemble=1) < 1.0 + 1e-6).any()   # the range is reached, not shrunk
