@@ -75,6 +75,40 @@ class SensorModel:
         return asdict(self)
 
 
+#: other implementations of "downsample the ground truth" than the papers' antialiased bicubic, as evaluation
+#: code uses them: OpenCV / PyTorch bicubic and bilinear without antialiasing (aliased), nearest on the top-left
+#: phase (``depth[::s, ::s]``, OpenCV's INTER_NEAREST: shifted (s-1)/2 HR px from the block centre), nearest at the
+#: block centre, and the block mean (area)
+KERNELS = ("cv2_cubic", "cv2_linear", "nearest", "nearest_centre", "area")
+
+
+def kernel_downsample(depth_hr: np.ndarray, scale: float, kernel: str) -> np.ndarray:
+    """``depth_hr`` (H, W) metres (0 / non-finite invalid) at 1/scale with one of ``KERNELS`` (or "bicubic": the
+    papers' protocol, ``bicubic_downsample``); an LR pixel whose support touches an invalid HR pixel is 0."""
+    if kernel == "bicubic":
+        return bicubic_downsample(depth_hr, scale)
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be bicubic or one of {KERNELS}, got {kernel!r}")
+    d = depth_hr.astype(np.float32)
+    valid = (d > 0) & np.isfinite(d)
+    d = np.where(valid, d, 0).astype(np.float32)
+    (H, W), (h, w) = d.shape, lr_size(d.shape, scale)
+    if kernel.startswith("nearest"):
+        off = 0.5 if kernel == "nearest_centre" else 0.0
+        ys = np.clip(((np.arange(h) + off) * H / h).astype(int), 0, H - 1)
+        xs = np.clip(((np.arange(w) + off) * W / w).astype(int), 0, W - 1)
+        return d[ys][:, xs].copy()
+    if kernel == "area":
+        return _masked_area_resize(d, (h, w)).astype(np.float32)
+    interp = cv2.INTER_CUBIC if kernel == "cv2_cubic" else cv2.INTER_LINEAR
+    lr = cv2.resize(d, (w, h), interpolation=interp)
+    if not valid.all():
+        vm = cv2.resize(valid.astype(np.float32), (w, h), interpolation=interp)
+        lr[vm < 0.999] = 0
+    lr[lr < 0] = 0
+    return lr
+
+
 def _masked_area_resize(d: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
     valid = (d > 0).astype(np.float32)
     num = cv2.resize(d * valid, size_hw[::-1], interpolation=cv2.INTER_AREA)

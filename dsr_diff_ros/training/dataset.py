@@ -28,8 +28,8 @@ from torch.utils.data import Dataset
 
 from ..data import synthetic
 from ..data.colour import degrade_colour, paste_texture, random_colour
-from ..data.degradations import (SensorModel, bicubic_downsample, degrade, fatten_foreground, kinect_holes,
-                                 noisy_downsample)
+from ..data.degradations import (KERNELS, SensorModel, bicubic_downsample, degrade, fatten_foreground,
+                                 kernel_downsample, kinect_holes, noisy_downsample)
 from ..data.real import RealPair, middlebury_to_metres
 from ..data.synthetic import SceneGenerator
 from ..evaluation.baselines import fill_nearest
@@ -97,6 +97,10 @@ class BatchSpec:
     #                               ``Upscaler(hole_fill_max_valid=)`` fills it at run time (the hole-free experts'
     #                               input then; 0: never)
     fatten_px: tuple = (1, 1, 2)  # the fattening's width (HR px), drawn uniformly from these (or one number)
+    p_kernel: float = 0.0         # share of the bicubic-protocol samples (clean or constant noise) downsampled with
+    #                               another kernel (``data.degradations.KERNELS``, uniform: aliased OpenCV cubic /
+    #                               linear, nearest at two phases, area), as evaluation code other than the papers'
+    #                               does it
     p_dihedral: float = 0.0       # share of samples also turned upside down and/or transposed (the other grid
     #                               symmetries, which the self-ensemble feeds the network at run time)
 
@@ -233,7 +237,10 @@ class TrainingBatches(Dataset):
             if noisy and rng.random() < s.p_noise_z2:    # sigma growing with z^2 (bicubic inside)
                 lr = noisy_downsample(src(d), scale, rng, rel_sigma=rng.uniform(0.01, 0.05))
             else:
-                lr = bicubic_downsample(src(d), scale)
+                if s.p_kernel and rng.random() < s.p_kernel:   # (no draw when 0: same stream)
+                    lr = kernel_downsample(src(d), scale, str(rng.choice(KERNELS)))
+                else:
+                    lr = bicubic_downsample(src(d), scale)
                 if noisy:                                  # constant sigma
                     v = lr > 0
                     sigma = rng.uniform(0.005, 0.06) * float(np.median(lr[v])) if v.any() else 0.0

@@ -63,3 +63,32 @@ def test_fatten_foreground_moves_edges_onto_the_background_only():
         np.testing.assert_array_equal(fatten_foreground(slope, px), slope)
     np.testing.assert_array_equal(fatten_foreground(d, 0), d)
 
+
+
+def test_other_downsampling_kernels_are_what_evaluation_code_computes():
+    """``kernel_downsample``: OpenCV's aliased cubic / linear, nearest at the top-left phase (``depth[::s, ::s]``) and
+    at the block centre, the block mean; an LR pixel whose support touches a hole is a hole; unknown names refused."""
+    import cv2
+
+    from dsr_diff_ros.data.degradations import KERNELS, kernel_downsample
+
+    rng = np.random.default_rng(0)
+    hr = (1 + rng.random((64, 80))).astype(np.float32)
+    assert np.array_equal(kernel_downsample(hr, 4, "nearest"), hr[::4, ::4])
+    assert np.array_equal(kernel_downsample(hr, 4, "nearest_centre"), hr[2::4, 2::4])
+    np.testing.assert_allclose(kernel_downsample(hr, 4, "cv2_cubic"), cv2.resize(hr, (20, 16), interpolation=cv2.INTER_CUBIC))
+    np.testing.assert_allclose(kernel_downsample(hr, 4, "area"), hr.reshape(16, 4, 20, 4).mean((1, 3)), rtol=1e-5)
+    np.testing.assert_allclose(kernel_downsample(hr, 4, "bicubic"), degrade(hr, 4, "bicubic"))
+    holey = hr.copy()
+    holey[20:28, 30:40] = 0
+    for k in KERNELS:
+        lr = kernel_downsample(holey, 4, k)
+        assert lr.shape == (16, 20) and lr.dtype == np.float32 and (lr[6, 8:10] == 0).all(), k
+        full, v = kernel_downsample(hr, 4, k), lr > 0
+        assert v[0].all() and v.mean() > 0.9, k
+        if k == "area":   # the mean of the valid part of the block: no hole averaged in
+            assert lr[v].min() >= 1.0 and np.allclose(lr[v & (lr == full)], full[v & (lr == full)]), k
+        else:             # a value only where the support was whole: the hole-free value
+            np.testing.assert_allclose(lr[v], full[v], rtol=1e-6, err_msg=k)
+    with pytest.raises(ValueError, match="kernel"):
+        kernel_downsample(hr, 4, "lanczos")

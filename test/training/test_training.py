@@ -551,3 +551,16 @@ def test_kinect_holes_cover_what_a_kinect_loses():
     shares = [kinect_holes(s.depth, s.rgb, np.random.default_rng(k)).mean() for k in range(6)]
     assert 0.03 < np.mean(shares) < 0.45 and all(0 < x < 0.7 for x in shares)
     assert not kinect_holes(s.depth, s.rgb, np.random.default_rng(0), n_blobs=(0, 1)).all()
+
+
+def test_kernel_samples_downsample_with_another_kernel_and_keep_the_stream_when_off():
+    """``p_kernel``: bicubic-protocol samples downsampled with one of ``KERNELS`` instead (the target unchanged);
+    at 0 no draw is made, so older recipes replay the same batches."""
+    base = dict(batch=4, patch=64, p_bicubic=1.0, p_noisy_bicubic=0.0, p_colour_bicubic=0.0, bank_size=4,
+                p_synthetic=1.0, p_x4=1.0)
+    plain = TrainingBatches(BatchSpec(**base), seed=4)[0]
+    again = TrainingBatches(BatchSpec(**base, p_kernel=0.0), seed=4)[0]
+    other = TrainingBatches(BatchSpec(**base, p_kernel=1.0), seed=4)[0]
+    assert all(torch.equal(v, again[k]) for k, v in plain.items() if isinstance(v, torch.Tensor))
+    assert torch.equal(plain["depth_hr"][0], other["depth_hr"][0]) and torch.equal(plain["rgb"][0], other["rgb"][0])
+    assert not torch.equal(plain["depth_lr"][0], other["depth_lr"][0])
