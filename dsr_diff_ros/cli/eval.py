@@ -12,6 +12,7 @@ import argparse
 import logging
 import sys
 
+from ..data.degradations import KERNELS
 from ..data.folder import DatasetError
 from ..evaluation.metrics import UNIT_FACTOR
 from ..pipeline import ENSEMBLE_SIZES
@@ -29,8 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--protocol", default="sensor", choices=["sensor", "nyu", "middlebury", "lu"])
     p.add_argument("--scales", type=sr_scale, nargs="+", default=[4, 8, 16],
                    help=f"HR/LR factors, each > 1 and <= {MAX_SCALE} (default: 4 8 16)")
-    p.add_argument("--modes", nargs="+", choices=["sensor", "bicubic", "noisy"], default=None,
-                   help="degradations (default: sensor and bicubic for the sensor protocol, bicubic otherwise)")
+    p.add_argument("--modes", nargs="+", choices=["sensor", "bicubic", "noisy", *KERNELS], default=None,
+                   help="degradations (default: sensor and bicubic for the sensor protocol, bicubic otherwise); "
+                        f"{', '.join(KERNELS)}: the clean protocol downsampled with another kernel (OpenCV's "
+                        "aliased cubic / linear, nearest at the top-left or centre phase, block mean)")
     p.add_argument("--methods", nargs="+", default=DEFAULT_METHODS,
                    help=f"any of {', '.join(list(BASELINES) + list(EXTRA_BASELINES))}, ours, oracle")
     p.add_argument("--weights", default=None, help="Upscaler weights (name or path; default: shipped weights)")

@@ -255,12 +255,14 @@ def noisy_downsample(depth_hr: np.ndarray, scale: float, rng: np.random.Generato
 
 def degrade(depth_hr: np.ndarray, scale: float, mode: str = "sensor", sensor: SensorModel | None = None,
             rng: np.random.Generator | int | None = 0, rgb: np.ndarray | None = None) -> np.ndarray:
-    """``mode``: "bicubic" (paper protocol), "noisy" (bicubic + heavy noise, ``noisy_downsample``) or "sensor"
-    (low-cost sensor simulation)."""
+    """``mode``: "bicubic" (paper protocol), "noisy" (bicubic + heavy noise, ``noisy_downsample``), "sensor"
+    (low-cost sensor simulation) or one of ``KERNELS`` (the clean protocol with another kernel)."""
     if mode == "bicubic":
         return bicubic_downsample(depth_hr, scale)
+    if mode in KERNELS:
+        return kernel_downsample(depth_hr, scale, mode)
     if mode == "noisy":
         return noisy_downsample(depth_hr, scale, rng)
     if mode == "sensor":
         return sensor_downsample(depth_hr, scale, sensor, rng, rgb)
-    raise ValueError(f"unknown degradation mode {mode!r} (expected 'bicubic', 'noisy' or 'sensor')")
+    raise ValueError(f"unknown degradation mode {mode!r} (expected 'bicubic', 'noisy', 'sensor' or one of {KERNELS})")
