@@ -378,9 +378,7 @@ class Upscaler:
                           "2-16); pass the sensor's native depth, not one upsampled or aligned to the colour image",
                           UserWarning, stacklevel=4)   # the caller of upscale() (inference_mode wraps _run)
         r = r.contiguous(memory_format=torch.channels_last)
-        n, seed = self._ensemble(ensemble), self._seed(seed)
-        if guidance is None and depth_hr is None:
-            self._steps(steps)
+        n, seed, steps = self._ensemble(ensemble), self._seed(seed), self._steps(steps)
         with self._autocast():
             p0 = self.model.prepare(d, r)   # the input as given: its support blanks the output (fill_holes=False)
             share = _valid_share(d)
@@ -397,7 +395,7 @@ class Upscaler:
             masks = self._masks(p, d, r, self._sparse_mask(filled, share, d, r))   # each frame's expert, decided once
             if prior_only:   # GRN's prior, or GGN's from the HR ground truth (oracle)
                 z = self._routed(p, d, r, lambda m: m.guidance_gt(p, h) if h is not None else
-                                 m.guidance(p, self._steps(steps), seed=seed), masks).float()
+                                 m.guidance(p, steps, seed=seed), masks).float()
                 return z[0].cpu().numpy() if numpy_io else z
             if h is not None:
                 h = h.expand(d.shape[0], -1, -1, -1)
@@ -406,6 +404,7 @@ class Upscaler:
             mh = (self._masks(self.model.prepare(dh, r), dh, r, self._sparse_mask(filled | hedged, share, d, r))
                   if dh is not d else masks)
             out, b, k = None, d.shape[0], 0
+            lo, hi = _input_range(d)   # the same for every copy (flips and fills keep the values)
             # self-ensemble: flipped / transposed copies (model/ensemble.py), those of one orientation stacked
             # along the batch (GRN gives every frame of a batch the same noise, so stacking changes no output)
             for run in batches(n, self.ensemble_batch):
@@ -423,10 +422,10 @@ class Upscaler:
 
                 def forward(m):
                     zm = m.guidance_gt(pv, hv) if hv is not None else zv
-                    return m.run(dv, rv, steps=self._steps(steps), z=zm, seed=seed, prepared=pv).depth
+                    return m.run(dv, rv, steps=steps, z=zm, seed=seed, prepared=pv).depth
                 y = self._routed(pv, dv, rv, forward, mv).float()
                 for i, (_, inv) in enumerate(run):
-                    yi = _clamp_to_input(inv(y[i * b:(i + 1) * b]), d)   # each copy, so the mean is of outputs
+                    yi = inv(y[i * b:(i + 1) * b]).clamp(lo, hi)   # each copy, so the mean is of outputs
                     out = yi if out is None else out + yi
             out = out / n
         out = torch.where(p0.lr[:, 1:].amax(dim=(2, 3), keepdim=True) > 0, out, torch.full_like(out, float("nan")))
@@ -486,15 +485,16 @@ class Upscaler:
                 f"steps={self.default_steps}/{self.num_steps}, ensemble={self.default_ensemble})")
 
 
-def _clamp_to_input(out: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
-    """``out`` (B,1,H,W) limited per frame to the range of its valid LR depth ``d`` (B,1,h,w): no phantom surface
-    nearer or farther than anything the sensor saw (e.g. inside a large hole), never 0 (= invalid, REP 118) where
-    the input had depth. On the tune split it changes RMSE by under 0.1 % (docs/model.md, twenty-fourth session)."""
+def _input_range(d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(lo, hi), each (B,1,1,1) float32: the range of each frame's valid LR depth ``d`` (B,1,h,w) (+inf / -inf for a
+    frame with none). ``_run`` limits every output copy to it: no phantom surface nearer or farther than anything
+    the sensor saw (e.g. inside a large hole), never 0 (= invalid, REP 118) where the input had depth; on the tune
+    split that changes RMSE by under 0.15 % (docs/model.md, twenty-fourth session)."""
     valid = (d > 0) & torch.isfinite(d)
     inf = torch.tensor(float("inf"), device=d.device)
     lo = torch.where(valid, d, inf).amin(dim=(1, 2, 3), keepdim=True)
     hi = torch.where(valid, d, -inf).amax(dim=(1, 2, 3), keepdim=True)
-    return torch.minimum(torch.maximum(out, lo.to(out.dtype)), hi.to(out.dtype))
+    return lo.float(), hi.float()
 
 
 def _valid_share(d: torch.Tensor) -> torch.Tensor:

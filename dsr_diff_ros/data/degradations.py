@@ -194,15 +194,7 @@ def sensor_downsample(depth_hr: np.ndarray, scale: float, sensor: SensorModel | 
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     d = np.nan_to_num(depth_hr.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     d[d < 0] = 0
-    h, w = lr_size(d.shape, scale)
-    if s.downsample == "nearest":
-        ys = np.clip(((np.arange(h) + 0.5) * d.shape[0] / h).astype(int), 0, d.shape[0] - 1)
-        xs = np.clip(((np.arange(w) + 0.5) * d.shape[1] / w).astype(int), 0, d.shape[1] - 1)
-        lr = d[ys][:, xs].copy()
-    elif s.downsample == "bicubic":
-        lr = bicubic_downsample(d, scale)
-    else:
-        lr = _masked_area_resize(d, (h, w))
+    lr = kernel_downsample(d, scale, {"nearest": "nearest_centre", "bicubic": "bicubic"}.get(s.downsample, "area"))
     valid = lr > 0
     # depth discontinuities on the LR grid
     dil = cv2.dilate(lr, np.ones((3, 3), np.uint8))
